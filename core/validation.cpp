@@ -1,0 +1,118 @@
+// validate(): the checks a configuration must pass before any RoPE math runs.
+#include <cmath>
+#include <fmt/format.h>
+
+#include "core/config_error.hpp"
+#include "core/hf_config.hpp"
+
+namespace ropecheck {
+namespace {
+
+void require_finite(const char* key, double value) {
+  if (!std::isfinite(value)) throw ConfigError(key, "must be a finite number");
+}
+
+void require_factor(const char* key, double factor) {
+  require_finite(key, factor);
+  if (factor < 1.0)
+    throw ConfigError(key, fmt::format("must be >= 1 (a context extension), got {}", factor));
+}
+
+void require_context(const RopeConfig& config, const char* variant) {
+  if (config.original_context() <= 0)
+    throw ConfigError("original_max_position_embeddings",
+                      fmt::format("missing or not positive: rope_type \"{}\" needs the "
+                                  "pretraining context (or max_position_embeddings)",
+                                  variant));
+}
+
+void validate_scaling(const RopeConfig& config) {
+  const RopeScaling& s = config.scaling;
+  switch (s.type) {
+    case RopeType::standard:
+      break;
+    case RopeType::linear:
+      require_factor("rope_scaling.factor", s.factor);
+      break;
+    case RopeType::ntk:
+      require_factor("rope_scaling.factor", s.factor);
+      // base * s^(d/(d-2)) divides by zero at d = 2.
+      if (config.rotary_dim < 4)
+        throw ConfigError("rotary_dim", "ntk scaling needs a rotary dim of at least 4");
+      break;
+    case RopeType::dynamic:
+      require_factor("rope_scaling.factor", s.factor);
+      if (config.rotary_dim < 4)
+        throw ConfigError("rotary_dim", "dynamic scaling needs a rotary dim of at least 4");
+      if (!config.max_position_embeddings)
+        throw ConfigError("max_position_embeddings",
+                          "missing: rope_type \"dynamic\" scales relative to it");
+      break;
+    case RopeType::yarn:
+      require_factor("rope_scaling.factor", s.factor);
+      require_finite("rope_scaling.beta_fast", s.beta_fast);
+      require_finite("rope_scaling.beta_slow", s.beta_slow);
+      if (!(s.beta_fast > 0 && s.beta_slow > 0))
+        throw ConfigError("rope_scaling.beta_fast",
+                          "beta_fast and beta_slow must be positive numbers of rotations");
+      if (s.mscale && !(*s.mscale > 0))
+        throw ConfigError("rope_scaling.mscale", "must be positive");
+      if (s.mscale_all_dim && !(*s.mscale_all_dim > 0))
+        throw ConfigError("rope_scaling.mscale_all_dim", "must be positive");
+      require_context(config, "yarn");
+      break;
+    case RopeType::llama3:
+      require_factor("rope_scaling.factor", s.factor);
+      if (!(s.low_freq_factor > 0 && s.high_freq_factor > s.low_freq_factor))
+        throw ConfigError("rope_scaling.high_freq_factor",
+                          fmt::format("need 0 < low_freq_factor < high_freq_factor, got {} and {}",
+                                      s.low_freq_factor, s.high_freq_factor));
+      require_context(config, "llama3");
+      break;
+    case RopeType::longrope: {
+      const auto pairs = static_cast<std::size_t>(config.pairs());
+      for (const auto& [key, list] : {std::pair{"rope_scaling.short_factor", &s.short_factor},
+                                      std::pair{"rope_scaling.long_factor", &s.long_factor}}) {
+        if (list->size() != pairs)
+          throw ConfigError(key, fmt::format("has {} entries; rotary dim {} needs {} (one per pair)",
+                                             list->size(), config.rotary_dim, pairs));
+        for (double f : *list)
+          if (!(f > 0)) throw ConfigError(key, "entries must be positive divisors");
+      }
+      require_factor("rope_scaling.factor", s.factor);
+      require_context(config, "longrope");
+      break;
+    }
+    case RopeType::proportional:
+      require_factor("rope_scaling.factor", s.factor);
+      if (!(s.rotated_fraction > 0 && s.rotated_fraction <= 1))
+        throw ConfigError("partial_rotary_factor",
+                          fmt::format("must lie in (0, 1], got {}", s.rotated_fraction));
+      break;
+  }
+  if (s.attention_factor && !(std::isfinite(*s.attention_factor) && *s.attention_factor > 0))
+    throw ConfigError("rope_scaling.attention_factor", "must be a positive finite number");
+}
+
+}  // namespace
+
+void validate(const RopeConfig& config) {
+  if (config.head_dim <= 0 || config.head_dim % 2 != 0)
+    throw ConfigError("head_dim",
+                      fmt::format("must be a positive even number, got {}", config.head_dim));
+  if (config.rotary_dim <= 0 || config.rotary_dim % 2 != 0)
+    throw ConfigError("rotary_dim", fmt::format("rotary dim (head_dim x partial_rotary_factor) "
+                                                "must be a positive even number, got {}",
+                                                config.rotary_dim));
+  if (config.rotary_dim > config.head_dim)
+    throw ConfigError("rotary_dim", fmt::format("rotary dim {} exceeds head_dim {}",
+                                                config.rotary_dim, config.head_dim));
+  require_finite("rope_theta", config.base);
+  if (!(config.base > 1.0))
+    throw ConfigError("rope_theta", fmt::format("base must be > 1, got {}", config.base));
+  if (config.max_position_embeddings && *config.max_position_embeddings <= 0)
+    throw ConfigError("max_position_embeddings", "must be positive");
+  validate_scaling(config);
+}
+
+}  // namespace ropecheck

@@ -1,0 +1,109 @@
+// The three mathematically equivalent forms of RoPE (Su et al. 2021): block-diagonal rotation
+// matrix (Eq. 5), complex multiplication (Eq. 3), and elementwise cos/sin (Eq. 7). Each rotates
+// the first d channels of one head by per-pair cos/sin and copies channels >= d unchanged.
+// S is the storage type of x and y, A the arithmetic type of the rotation; every operation
+// rounds to A, so the forms differ only in the order and kind of roundings they perform.
+#pragma once
+
+#include <Eigen/Core>
+#include <complex>
+#include <span>
+#include <string_view>
+
+#include "core/rope_config.hpp"
+
+namespace ropecheck {
+
+enum class Form { matrix, complex, elementwise };
+
+constexpr std::string_view form_name(Form form) {
+  switch (form) {
+    case Form::matrix: return "matrix";
+    case Form::complex: return "complex";
+    case Form::elementwise: return "elementwise";
+  }
+  return "elementwise";
+}
+
+// std::complex is specified only for float, double and long double.
+template <class A>
+constexpr bool complex_form_supports =
+    std::is_same_v<A, float> || std::is_same_v<A, double> || std::is_same_v<A, long double>;
+
+// Channels >= rotary_dim pass through untouched.
+template <class S>
+void copy_pass_through(int rotary_dim, std::span<const S> x, std::span<S> y) {
+  for (std::size_t j = static_cast<std::size_t>(rotary_dim); j < x.size(); ++j) y[j] = x[j];
+}
+
+// y = R_m x with R_m the d x d block-diagonal rotation (an Eigen matrix; blocks sit on the
+// layout's channel pairs, so for the half layout R_m is block-diagonal up to a permutation).
+template <class S, class A>
+void rotate_matrix(Layout layout, int rotary_dim, std::span<const A> cos, std::span<const A> sin,
+                   std::span<const S> x, std::span<S> y) {
+  using Matrix = Eigen::Matrix<A, Eigen::Dynamic, Eigen::Dynamic>;
+  using Vector = Eigen::Matrix<A, Eigen::Dynamic, 1>;
+  Matrix rotation = Matrix::Zero(rotary_dim, rotary_dim);
+  for (int i = 0; i < rotary_dim / 2; ++i) {
+    const auto [a, b] = pair_channels(layout, rotary_dim, i);
+    rotation(a, a) = cos[i];
+    rotation(a, b) = -sin[i];
+    rotation(b, a) = sin[i];
+    rotation(b, b) = cos[i];
+  }
+  Vector in(rotary_dim);
+  for (int j = 0; j < rotary_dim; ++j) in[j] = static_cast<A>(x[j]);
+  // lazyProduct: a plain dot product per row, no blocking that would reorder the sums.
+  const Vector out = rotation.lazyProduct(in);
+  for (int j = 0; j < rotary_dim; ++j) y[j] = static_cast<S>(out[j]);
+  copy_pass_through(rotary_dim, x, y);
+}
+
+// Pair i is the complex number x_a + j x_b, multiplied by e^{j phi_i} = cos + j sin.
+template <class S, class A>
+  requires complex_form_supports<A>
+void rotate_complex(Layout layout, int rotary_dim, std::span<const A> cos, std::span<const A> sin,
+                    std::span<const S> x, std::span<S> y) {
+  for (int i = 0; i < rotary_dim / 2; ++i) {
+    const auto [a, b] = pair_channels(layout, rotary_dim, i);
+    const std::complex<A> z(static_cast<A>(x[a]), static_cast<A>(x[b]));
+    const std::complex<A> rotated = z * std::complex<A>(cos[i], sin[i]);
+    y[a] = static_cast<S>(rotated.real());
+    y[b] = static_cast<S>(rotated.imag());
+  }
+  copy_pass_through(rotary_dim, x, y);
+}
+
+// y = x * cos + rotate(x) * sin, channel by channel, with rotate(x) = (-x_b, x_a) on each pair
+// (Hugging Face rotate_half for the half layout, rotate_every_two for interleaved).
+template <class S, class A>
+void rotate_elementwise(Layout layout, int rotary_dim, std::span<const A> cos,
+                        std::span<const A> sin, std::span<const S> x, std::span<S> y) {
+  for (int i = 0; i < rotary_dim / 2; ++i) {
+    const auto [a, b] = pair_channels(layout, rotary_dim, i);
+    const A xa = static_cast<A>(x[a]);
+    const A xb = static_cast<A>(x[b]);
+    const A ya = xa * cos[i] + (-xb) * sin[i];
+    const A yb = xb * cos[i] + xa * sin[i];
+    y[a] = static_cast<S>(ya);
+    y[b] = static_cast<S>(yb);
+  }
+  copy_pass_through(rotary_dim, x, y);
+}
+
+// Dispatches to one form; the complex form falls back to a compile error for types without
+// std::complex (the registry never asks for it).
+template <class S, class A>
+void rotate(Form form, Layout layout, int rotary_dim, std::span<const A> cos,
+            std::span<const A> sin, std::span<const S> x, std::span<S> y) {
+  switch (form) {
+    case Form::matrix: return rotate_matrix<S, A>(layout, rotary_dim, cos, sin, x, y);
+    case Form::complex:
+      if constexpr (complex_form_supports<A>)
+        return rotate_complex<S, A>(layout, rotary_dim, cos, sin, x, y);
+      break;
+    case Form::elementwise: return rotate_elementwise<S, A>(layout, rotary_dim, cos, sin, x, y);
+  }
+}
+
+}  // namespace ropecheck
