@@ -242,7 +242,7 @@ const std::vector<PipelineEntry>& pipeline_entries() {
 
 const PipelineEntry& entry_of(const PipelineInfo* info) {
   for (const auto& entry : pipeline_entries())
-    if (&entry.info == info) return entry;
+    if (entry.info.name == info->name) return entry;
   throw std::logic_error("pipeline not registered");
 }
 

@@ -1,0 +1,173 @@
+// The registry and the behaviour each named pipeline is meant to model.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+
+#include "core/config_error.hpp"
+#include "core/presets.hpp"
+#include "impl/frequencies.hpp"
+#include "impl/implementation.hpp"
+#include "impl/tests/random_configs.hpp"
+
+namespace ropecheck {
+namespace {
+
+TEST(Registry, ThreeFormsAndNinePipelines) {
+  std::set<std::string> names, forms, pipelines;
+  for (const Implementation& impl : all_implementations()) {
+    EXPECT_TRUE(names.insert(impl.name()).second) << "duplicate " << impl.name();
+    forms.insert(std::string(form_name(impl.form)));
+    pipelines.insert(std::string(impl.pipeline->name));
+  }
+  EXPECT_EQ(forms, (std::set<std::string>{"matrix", "complex", "elementwise"}));
+  for (const char* name : {"f64", "f32", "f32-exact-angle", "bf16-hf", "bf16-cache",
+                           "bf16-invfreq", "f16-positions", "ggml-f32", "fastmath-f32"})
+    EXPECT_TRUE(pipelines.contains(name)) << name;
+  for (const char* name : {"elementwise:f64", "complex:f64", "matrix:f64", "elementwise:f32",
+                           "complex:f32", "matrix:f32"})
+    EXPECT_TRUE(names.contains(name)) << name;
+  // bf16 arithmetic has no std::complex, so the complex form does not run that pipeline.
+  EXPECT_FALSE(names.contains("complex:bf16-hf"));
+  EXPECT_THROW(find_implementation("elementwise:f128"), ConfigError);
+}
+
+// A long double evaluation of exact RoPE for one pair; its own error is about 2^-64 |m| theta,
+// negligible against the double pipeline's bound below.
+struct LongDoubleRope {
+  std::vector<long double> theta;
+  long double attention;
+  LongDoubleRope(const RopeConfig& c, std::int64_t seq_len) {
+    auto f = compute_frequencies<long double>(c, seq_len);
+    theta = f.theta;
+    attention = f.attention_factor;
+  }
+};
+
+// The f64 pipeline's error relative to the pair norm: theta carries at most (ln(base) + 8) u
+// relative error (the exponent 2i/d is rounded once, which pow magnifies by ln(base); pow,
+// division and the variant's few operations add a handful of u), the angle product adds u, so
+// the angle is off by at most (ln(base) + 9) u |m| theta; cos/sin add u each, the attention
+// product u, the rotation gamma_2 per component: in all ((ln(base) + 9)|m| theta_max + 8) u a.
+TEST(Pipelines, F64WithinDerivedBoundOfLongDouble) {
+  std::mt19937_64 rng(testing::kUnitTestSeed + 3);
+  for (RopeType type : testing::all_rope_types()) {
+    for (int trial = 0; trial < 8; ++trial) {
+      const RopeConfig config = testing::random_config(rng, type);
+      const std::int64_t seq_len = 1 << 20;
+      const LongDoubleRope exact(config, seq_len);
+      long double theta_max = 0;
+      for (long double t : exact.theta) theta_max = std::max(theta_max, t);
+      for (Form form : {Form::elementwise, Form::complex, Form::matrix}) {
+        auto prepared = Implementation{form, &all_pipelines()[0]}.prepare(config, seq_len);
+        for (int k = 0; k < 6; ++k) {
+          const std::int64_t m = testing::random_position(rng, 20);
+          const auto x = testing::random_head(rng, config.head_dim, Dtype::f64);
+          std::vector<double> y(x.size());
+          prepared->apply(m, x, y);
+          const double bound = ((std::log(config.base) + 9) * static_cast<double>(m) *
+                                    static_cast<double>(theta_max) + 8) *
+                               0x1p-53 * static_cast<double>(exact.attention);
+          for (int i = 0; i < config.pairs(); ++i) {
+            const auto [a, b] = pair_channels(config.layout, config.rotary_dim, i);
+            const long double phi = static_cast<long double>(m) * exact.theta[i];
+            const long double c = std::cos(phi) * exact.attention, s = std::sin(phi) * exact.attention;
+            const long double ya = x[a] * c - x[b] * s, yb = x[a] * s + x[b] * c;
+            const double norm = std::hypot(x[a], x[b]);
+            ASSERT_LE(std::fabs(static_cast<double>(y[a] - ya)), bound * norm)
+                << rope_type_name(type) << " position " << m << " pair " << i;
+            ASSERT_LE(std::fabs(static_cast<double>(y[b] - yb)), bound * norm);
+          }
+        }
+      }
+    }
+  }
+}
+
+double max_error_vs_long_double(const Implementation& impl, const RopeConfig& config,
+                                std::int64_t m) {
+  const LongDoubleRope exact(config, m + 1);
+  auto prepared = impl.prepare(config, m + 1);
+  std::vector<double> x(static_cast<std::size_t>(config.head_dim), 0.0), y(x.size());
+  for (int i = 0; i < config.pairs(); ++i) x[pair_channels(config.layout, config.rotary_dim, i).a] = 1.0;
+  prepared->apply(m, x, y);
+  double worst = 0;
+  for (int i = 0; i < config.pairs(); ++i) {
+    const auto [a, b] = pair_channels(config.layout, config.rotary_dim, i);
+    const long double phi = static_cast<long double>(m) * exact.theta[i];
+    worst = std::max({worst, std::fabs(static_cast<double>(y[a] - std::cos(phi))),
+                      std::fabs(static_cast<double>(y[b] - std::sin(phi)))});
+  }
+  return worst;
+}
+
+TEST(Pipelines, F32AngleLossAndItsFix) {
+  // At m = 2^30 the f32 angle m*theta has an ulp of 64 rad: cos/sin are garbage (error O(1)),
+  // while forming and reducing the angle in long double keeps f32 accuracy (a few 2^-24).
+  const RopeConfig& config = find_preset("llama-2-7b").rope;
+  const std::int64_t m = 1LL << 30;
+  EXPECT_GT(max_error_vs_long_double(find_implementation("elementwise:f32"), config, m), 0.1);
+  EXPECT_LT(max_error_vs_long_double(find_implementation("elementwise:f32-exact-angle"), config, m),
+            8 * 0x1p-24);
+  // Near m = 2^20 the f32 error is of order 1e-2 (ulp(2^20) / 2 = 2^-4 rad of angle at most).
+  const double at_2_20 =
+      max_error_vs_long_double(find_implementation("elementwise:f32"), config, (1 << 20) + 3);
+  EXPECT_GT(at_2_20, 1e-3);
+  EXPECT_LT(at_2_20, 0.07);
+}
+
+TEST(Pipelines, F16PositionsOverflowPast65504) {
+  const RopeConfig& config = find_preset("llama-2-7b").rope;
+  auto f16pos = find_implementation("elementwise:f16-positions").prepare(config, 1);
+  auto f32 = find_implementation("elementwise:f32").prepare(config, 1);
+  std::vector<double> x(128, 0.5), y16(128), y32(128);
+  f16pos->apply(2048, x, y16);  // integers up to 2048 are exact in f16
+  f32->apply(2048, x, y32);
+  EXPECT_EQ(y16, y32);
+  f16pos->apply(2049, x, y16);  // 2049 rounds to 2048 in f16
+  EXPECT_EQ(y16, y32);
+  f16pos->apply(70000, x, y16);  // rounds to inf: cos(inf) is NaN
+  EXPECT_TRUE(std::isnan(y16[0]));
+}
+
+TEST(Pipelines, Bf16InvFreqIsWrongAtModestPositions) {
+  // HF #25681: inv_freq rounded to bf16 has relative error up to 2^-9, i.e. at m = 1000 up to
+  // about 2 rad of angle error on the fast pairs.
+  const RopeConfig& config = find_preset("llama-2-7b").rope;
+  EXPECT_GT(max_error_vs_long_double(find_implementation("elementwise:bf16-invfreq"), config, 1000),
+            0.1);
+  EXPECT_LT(max_error_vs_long_double(find_implementation("elementwise:f32"), config, 1000), 1e-4);
+}
+
+TEST(Pipelines, GgmlRecurrenceDriftsBeyondPowf) {
+  // theta_i from a running f32 product accumulates about i roundings; at large m that exceeds
+  // the f32 pipeline's powf frequencies on the slow pairs (llama.cpp CPU path).
+  const RopeConfig& config = find_preset("llama-2-7b").rope;
+  const double ggml = max_error_vs_long_double(find_implementation("elementwise:ggml-f32"),
+                                               config, 100000);
+  EXPECT_GT(ggml, 1e-4);
+  EXPECT_LT(ggml, 0.5);
+}
+
+TEST(Pipelines, FastMathLosesBitsWithAngleSize) {
+  // The f32 turn count x/(2 pi) keeps 23 - log2|x/2pi| fractional bits: at m = 2^16 that is
+  // about 2^-11 turns of extra error, far above f32's accurate cosf.
+  const RopeConfig& config = find_preset("llama-2-7b").rope;
+  const std::int64_t m = (1 << 16) + 5;
+  const double fast = max_error_vs_long_double(find_implementation("elementwise:fastmath-f32"),
+                                               config, m);
+  const double accurate = max_error_vs_long_double(find_implementation("elementwise:f32"), config, m);
+  EXPECT_GT(fast, accurate);
+  EXPECT_LT(fast, 0.05);
+}
+
+TEST(Pipelines, ApplyRowsChecksShape) {
+  const RopeConfig& config = find_preset("llama-2-7b").rope;
+  const std::vector<std::int64_t> positions = {0, 1};
+  const std::vector<double> x(128, 1.0);  // one row short
+  EXPECT_THROW(apply_rows(find_implementation("elementwise:f64"), config, positions, x, 2),
+               ConfigError);
+}
+
+}  // namespace
+}  // namespace ropecheck
