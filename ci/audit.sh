@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The main job of the README: installs what is missing, builds, and runs the default audit.
+# Extra arguments go to `ropecheck audit` (e.g. --preset qwen2.5-7b-yarn --out DIR).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash ci/setup.sh
+bash ci/build.sh
+./build/cli/ropecheck audit "$@"
