@@ -15,5 +15,7 @@ using Runner = std::function<int()>;
 Runner add_presets_command(CLI::App& app);
 Runner add_impls_command(CLI::App& app);
 Runner add_rotate_command(CLI::App& app);
+Runner add_audit_command(CLI::App& app);
+Runner add_merge_command(CLI::App& app);
 
 }  // namespace ropecheck::cli

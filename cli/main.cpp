@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   add(add_presets_command);
   add(add_impls_command);
   add(add_rotate_command);
+  add(add_audit_command);
+  add(add_merge_command);
 
   try {
     app.parse(argc, argv);

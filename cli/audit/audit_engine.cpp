@@ -1,0 +1,343 @@
+#include "cli/audit/audit_engine.hpp"
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "core/config_error.hpp"
+#include "impl/implementation.hpp"
+#include "reference/reference.hpp"
+
+namespace ropecheck::audit {
+namespace {
+
+// SplitMix64 (Steele et al. 2014): a position's inputs depend only on (seed, position, head),
+// never on which thread or shard computes them.
+std::uint64_t mix(std::uint64_t z) {
+  z += 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+double round_to(double v, Dtype dtype) {
+  switch (dtype) {
+    case Dtype::f64: return v;
+    case Dtype::f32: return static_cast<float>(v);
+    case Dtype::bf16: return static_cast<float>(Eigen::bfloat16(static_cast<float>(v)));
+    case Dtype::f16: return static_cast<float>(Eigen::half(static_cast<float>(v)));
+  }
+  return v;
+}
+
+// A head of values uniform in [-1, 1), rounded to the implementation's dtype.
+std::vector<double> random_head(std::uint64_t seed, std::int64_t position, int head, int dim,
+                                Dtype dtype) {
+  std::vector<double> x(static_cast<std::size_t>(dim));
+  std::uint64_t state = mix(seed ^ mix(static_cast<std::uint64_t>(position) * 4 + head));
+  for (double& v : x) {
+    state = mix(state);
+    v = round_to(static_cast<double>(state >> 11) * 0x1p-52 - 1.0, dtype);
+  }
+  return x;
+}
+
+// ulp of |v| in a format: 2^(max(e, emin) - p + 1) with |v| in [2^e, 2^(e+1)).
+double ulp_in(double magnitude, Dtype dtype) {
+  const FormatTraits f = format_traits(dtype);
+  int e = magnitude > 0 ? std::ilogb(magnitude) : f.emin;
+  e = std::max(e, f.emin);
+  return std::ldexp(1.0, e - f.precision + 1);
+}
+
+double rotary_dot(const RopeConfig& c, const std::vector<double>& a, const std::vector<double>& b) {
+  long double sum = 0;
+  for (int j = 0; j < c.rotary_dim; ++j) sum += static_cast<long double>(a[j]) * b[j];
+  return static_cast<double>(sum);
+}
+
+double rotary_norm(const RopeConfig& c, const std::vector<double>& a) {
+  return std::sqrt(rotary_dot(c, a, a));
+}
+
+// Everything one worker needs, shared read-only.
+struct Context {
+  const AuditOptions& options;
+  std::vector<const Implementation*> impls;
+  std::vector<std::unique_ptr<PreparedRope>> prepared;
+  reference::Reference oracle;
+  std::size_t score_stride;
+};
+
+void update_worst(Worst& worst, double error, std::int64_t m, int channel, double xa, double xb,
+                  double got, double expected) {
+  // Ties keep the earlier position, so the worst input is the same in every reduction order.
+  if (error > worst.error) worst = {error, m, channel, xa, xb, got, expected};
+}
+
+void measure_position(const Context& ctx, std::size_t index, BlockResult& out) {
+  const AuditOptions& o = ctx.options;
+  const RopeConfig& c = o.config;
+  const std::int64_t m = o.positions[index];
+  const std::size_t band = band_of(o, m);
+  const int bucket = bucket_of(m);
+  const auto dim = static_cast<std::size_t>(c.head_dim);
+  const bool with_scores = index % ctx.score_stride == 0;
+
+  // Reference outputs are shared by every implementation of the same dtype.
+  struct PerDtype {
+    std::vector<std::vector<double>> x, exact64, rounded;
+  };
+  std::map<Dtype, PerDtype> per_dtype;
+  auto reference_for = [&](Dtype dtype) -> const PerDtype& {
+    auto [it, inserted] = per_dtype.try_emplace(dtype);
+    if (inserted) {
+      for (int h = 0; h < o.heads; ++h) {
+        auto x = random_head(o.seed, m, h, c.head_dim, dtype);
+        std::vector<double> y64(dim), yd(dim);
+        ctx.oracle.apply(m, x, Dtype::f64, y64);
+        if (dtype == Dtype::f64) yd = y64;
+        else ctx.oracle.apply(m, x, dtype, yd);
+        it->second.x.push_back(std::move(x));
+        it->second.exact64.push_back(std::move(y64));
+        it->second.rounded.push_back(std::move(yd));
+      }
+    }
+    return it->second;
+  };
+
+  for (std::size_t k = 0; k < ctx.impls.size(); ++k) {
+    const Implementation& impl = *ctx.impls[k];
+    const PreparedRope& rope = *ctx.prepared[k];
+    const PerDtype& ref = reference_for(impl.dtype());
+    ImplBlock& block = out.impls[k];
+    CellStats& cell = block.bands[band];
+    double position_max = 0;
+    std::vector<double> y(dim);
+    for (int h = 0; h < o.heads; ++h) {
+      const auto& x = ref.x[h];
+      rope.apply(m, x, y);
+      for (int i = 0; i < c.pairs(); ++i) {
+        const auto [a, b] = pair_channels(c.layout, c.rotary_dim, i);
+        const double norm = std::hypot(ref.exact64[h][a], ref.exact64[h][b]);
+        const double ulp = ulp_in(norm, impl.dtype());
+        for (int ch : {a, b}) {
+          const double got = y[ch], want = ref.exact64[h][ch], rounded = ref.rounded[h][ch];
+          const bool both_nan = std::isnan(got) && std::isnan(want);
+          double err = both_nan ? 0.0 : std::fabs(got - want);
+          if (std::isnan(err)) err = HUGE_VAL;  // NaN where a number was due, or vice versa
+          const double err_ulp = err / ulp;
+          cell.outputs += 1;
+          cell.correctly_rounded += (got == rounded || both_nan) ? 1 : 0;
+          cell.sum_abs_err += err;
+          cell.sum_err_ulp_norm += err_ulp;
+          update_worst(cell.max_abs_err, err, m, ch, x[a], x[b], got, rounded);
+          update_worst(cell.max_err_ulp_norm, err_ulp, m, ch, x[a], x[b], got, rounded);
+          position_max = std::max(position_max, err);
+        }
+      }
+    }
+    for (std::size_t t = 0; t < o.thresholds.size(); ++t)
+      if (position_max > o.thresholds[t] && !block.first_failure[t]) block.first_failure[t] = m;
+    block.bucket_max[bucket] = std::max(block.bucket_max[bucket], position_max);
+
+    if (!with_scores || o.heads < 2) continue;
+    // Relative-position invariance at offset delta = m - n (delta small, deterministic).
+    const std::int64_t delta = std::min<std::int64_t>(
+        m, static_cast<std::int64_t>(mix(o.seed ^ static_cast<std::uint64_t>(m)) % 64));
+    const std::int64_t n = m - delta;
+    const auto& q = ref.x[0];
+    const auto& kx = ref.x[1];
+    std::vector<double> qm(dim), kn(dim), qd(dim), k0(dim), gq(dim), gk(dim);
+    rope.apply(m, q, qm);
+    rope.apply(n, kx, kn);
+    rope.apply(delta, q, qd);
+    rope.apply(0, kx, k0);
+    ctx.oracle.apply(delta, q, Dtype::f64, gq);
+    ctx.oracle.apply(0, kx, Dtype::f64, gk);
+    const double scale = rotary_norm(c, q) * rotary_norm(c, kx);
+    if (scale > 0) {
+      const double score = rotary_dot(c, qm, kn);
+      double score_err = std::fabs(score - rotary_dot(c, gq, gk)) / scale;
+      double drift = std::fabs(score - rotary_dot(c, qd, k0)) / scale;
+      if (std::isnan(score_err)) score_err = HUGE_VAL;
+      if (std::isnan(drift)) drift = HUGE_VAL;
+      if (score_err > cell.max_score_err) {
+        cell.max_score_err = score_err;
+        cell.max_score_err_position = m;
+      }
+      if (drift > cell.max_invariance_drift) {
+        cell.max_invariance_drift = drift;
+        cell.max_invariance_drift_position = m;
+      }
+    }
+    const double a = rope.attention_factor();
+    const double in_norm = a * rotary_norm(c, q);
+    if (in_norm > 0) {
+      double norm_drift = std::fabs(rotary_norm(c, qm) - in_norm) / in_norm;
+      if (std::isnan(norm_drift)) norm_drift = HUGE_VAL;
+      if (norm_drift > cell.max_norm_drift) {
+        cell.max_norm_drift = norm_drift;
+        cell.max_norm_drift_position = m;
+      }
+    }
+    cell.score_samples += 1;
+  }
+}
+
+BlockResult empty_block(const AuditOptions& o, std::size_t index) {
+  BlockResult block;
+  block.index = index;
+  block.impls.resize(o.impls.size());
+  for (ImplBlock& ib : block.impls) {
+    ib.bands.resize(o.band_edges.size() - 1);
+    ib.first_failure.resize(o.thresholds.size());
+    ib.bucket_max.assign(kBucketCount, -1.0);
+  }
+  return block;
+}
+
+void merge_worst(Worst& into, const Worst& other) {
+  if (other.error > into.error) into = other;
+}
+
+}  // namespace
+
+void CellStats::merge(const CellStats& o) {
+  outputs += o.outputs;
+  correctly_rounded += o.correctly_rounded;
+  sum_abs_err += o.sum_abs_err;
+  sum_err_ulp_norm += o.sum_err_ulp_norm;
+  merge_worst(max_abs_err, o.max_abs_err);
+  merge_worst(max_err_ulp_norm, o.max_err_ulp_norm);
+  if (o.max_score_err > max_score_err) {
+    max_score_err = o.max_score_err;
+    max_score_err_position = o.max_score_err_position;
+  }
+  if (o.max_invariance_drift > max_invariance_drift) {
+    max_invariance_drift = o.max_invariance_drift;
+    max_invariance_drift_position = o.max_invariance_drift_position;
+  }
+  if (o.max_norm_drift > max_norm_drift) {
+    max_norm_drift = o.max_norm_drift;
+    max_norm_drift_position = o.max_norm_drift_position;
+  }
+  score_samples += o.score_samples;
+}
+
+std::size_t block_count(const AuditOptions& o) {
+  return (o.positions.size() + kBlockSize - 1) / kBlockSize;
+}
+
+std::size_t band_of(const AuditOptions& o, std::int64_t position) {
+  const auto& e = o.band_edges;
+  const auto it = std::upper_bound(e.begin() + 1, e.end() - 1, position);
+  return static_cast<std::size_t>(it - e.begin() - 1);
+}
+
+int bucket_of(std::int64_t position) {
+  const int b = static_cast<int>(std::floor(kBucketsPerOctave *
+                                            std::log2(1.0 + static_cast<double>(position))));
+  return std::clamp(b, 0, kBucketCount - 1);
+}
+
+double bucket_start(int bucket) {
+  return std::exp2(static_cast<double>(bucket) / kBucketsPerOctave) - 1.0;
+}
+
+std::vector<BlockResult> run_blocks(const AuditOptions& o, const ProgressFn& progress) {
+  Context ctx{o, {}, {}, reference::Reference(o.config, o.seq_len),
+              std::max<std::size_t>(1, o.positions.size() / 32768)};
+  for (const std::string& name : o.impls) {
+    ctx.impls.push_back(&find_implementation(name));
+    ctx.prepared.push_back(ctx.impls.back()->prepare(o.config, o.seq_len));
+  }
+  std::vector<std::size_t> mine;
+  for (std::size_t b = 0; b < block_count(o); ++b)
+    if (static_cast<int>(b % static_cast<std::size_t>(o.shard_count)) == o.shard_index)
+      mine.push_back(b);
+
+  std::vector<BlockResult> results(mine.size());
+  std::atomic<std::size_t> next{0}, done{0};
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  auto worker = [&] {
+    for (std::size_t j; (j = next.fetch_add(1)) < mine.size();) {
+      try {
+        BlockResult block = empty_block(o, mine[j]);
+        const std::size_t begin = mine[j] * kBlockSize;
+        const std::size_t end = std::min(begin + kBlockSize, o.positions.size());
+        for (std::size_t i = begin; i < end; ++i) measure_position(ctx, i, block);
+        results[j] = std::move(block);
+      } catch (...) {
+        std::lock_guard lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+      }
+      done.fetch_add(1);
+    }
+  };
+  const int threads = std::max(1, std::min<int>(o.threads, static_cast<int>(mine.size())));
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
+  if (progress) {
+    // The calling thread reports progress while the pool works, then joins in.
+    std::thread last(worker);
+    while (done.load() < mine.size()) {
+      progress(done.load(), mine.size());
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    last.join();
+    progress(mine.size(), mine.size());
+  } else {
+    worker();
+  }
+  for (auto& t : pool) t.join();
+  if (failure) std::rethrow_exception(failure);
+  return results;
+}
+
+AuditResult reduce_blocks(const AuditOptions& o, std::vector<BlockResult> blocks) {
+  std::sort(blocks.begin(), blocks.end(),
+            [](const BlockResult& a, const BlockResult& b) { return a.index < b.index; });
+  const std::size_t expected = block_count(o);
+  for (std::size_t b = 0; b < blocks.size(); ++b)
+    if (blocks[b].index != b)
+      throw ConfigError("shards", fmt::format("block {} is {}; the shards do not cover the "
+                                              "positions exactly once",
+                                              b, b < blocks[b].index ? "missing" : "duplicated"));
+  if (blocks.size() != expected)
+    throw ConfigError("shards", fmt::format("{} of {} blocks present", blocks.size(), expected));
+
+  AuditResult r;
+  const std::size_t n_impl = o.impls.size();
+  r.cells.assign(n_impl, std::vector<CellStats>(o.band_edges.size() - 1));
+  r.first_failure.assign(n_impl, std::vector<std::optional<std::int64_t>>(o.thresholds.size()));
+  r.bucket_max.assign(n_impl, std::vector<double>(kBucketCount, -1.0));
+  for (const BlockResult& block : blocks) {
+    for (std::size_t k = 0; k < n_impl; ++k) {
+      const ImplBlock& ib = block.impls.at(k);
+      for (std::size_t band = 0; band < ib.bands.size(); ++band) r.cells[k][band].merge(ib.bands[band]);
+      for (std::size_t t = 0; t < o.thresholds.size(); ++t)
+        if (!r.first_failure[k][t] && ib.first_failure[t]) r.first_failure[k][t] = ib.first_failure[t];
+      for (int b = 0; b < kBucketCount; ++b)
+        r.bucket_max[k][b] = std::max(r.bucket_max[k][b], ib.bucket_max[b]);
+    }
+  }
+  for (const std::string& name : o.impls)
+    r.attention_factor.push_back(find_implementation(name).prepare(o.config, o.seq_len)->attention_factor());
+  return r;
+}
+
+std::optional<std::int64_t> safe_position(const AuditOptions& o,
+                                          const std::optional<std::int64_t>& first_failure) {
+  if (!first_failure) return o.positions.back();
+  const auto it = std::lower_bound(o.positions.begin(), o.positions.end(), *first_failure);
+  if (it == o.positions.begin()) return std::nullopt;
+  return *(it - 1);
+}
+
+}  // namespace ropecheck::audit

@@ -1,0 +1,23 @@
+// JSON forms of an audit: the shard file (options fingerprint + raw blocks, for `merge`) and the
+// report (results per implementation and band, safe positions; schema in spec/audit.md).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "cli/audit/audit_types.hpp"
+
+namespace ropecheck::audit {
+
+// The options that determine every number (not threads, not the shard).
+nlohmann::json options_fingerprint(const AuditOptions& options);
+// Rebuilds options from a fingerprint (config re-parsed, positions re-expanded).
+AuditOptions options_from_fingerprint(const nlohmann::json& fingerprint);
+
+nlohmann::json blocks_to_json(const std::vector<BlockResult>& blocks);
+std::vector<BlockResult> blocks_from_json(const nlohmann::json& blocks, const AuditOptions& options);
+
+// The report document: {"ropecheck_audit": 1, "options": ..., "results": [...],
+// "safe_position": {...}}.
+nlohmann::json report_json(const AuditOptions& options, const AuditResult& result);
+
+}  // namespace ropecheck::audit
