@@ -78,7 +78,10 @@ bool is_layer_table(const json& params) {
   return true;
 }
 
-int read_head_dim(const Section& top) {
+int read_head_dim(const Section& top, const std::string& layer_type) {
+  // Gemma 4's full-attention layers run p-RoPE over a wider head (HF head_dim_key).
+  if (layer_type == "full_attention")
+    if (auto v = top.integer("global_head_dim")) return static_cast<int>(*v);
   if (auto v = top.integer("head_dim")) return static_cast<int>(*v);
   // DeepSeek's multi-head latent attention rotates only the qk_rope_head_dim slice.
   if (auto v = top.integer("qk_rope_head_dim")) return static_cast<int>(*v);
@@ -135,19 +138,17 @@ void read_scaling(const Section& params, RopeConfig& config) {
       break;
     case RopeType::yarn:
       s.factor = require("factor");
-      if (auto v = params.number("beta_fast")) s.beta_fast = *v;
-      if (auto v = params.number("beta_slow")) s.beta_slow = *v;
+      // HF reads these with Python's `or`: an absent key and a zero mean the same.
+      if (auto v = params.number("beta_fast"); v && *v != 0) s.beta_fast = *v;
+      if (auto v = params.number("beta_slow"); v && *v != 0) s.beta_slow = *v;
       if (auto v = params.boolean("truncate")) s.truncate = *v;
-      if (auto v = params.number("mscale")) s.mscale = *v;
-      if (auto v = params.number("mscale_all_dim")) s.mscale_all_dim = *v;
+      if (auto v = params.number("mscale"); v && *v != 0) s.mscale = *v;
+      if (auto v = params.number("mscale_all_dim"); v && *v != 0) s.mscale_all_dim = *v;
       break;
     case RopeType::llama3:
       s.factor = require("factor");
       s.low_freq_factor = require("low_freq_factor");
       s.high_freq_factor = require("high_freq_factor");
-      if (!s.original_max_position_embeddings)
-        throw ConfigError(params.name("original_max_position_embeddings"),
-                          "missing: rope_type \"llama3\" requires it");
       break;
     case RopeType::longrope:
       s.short_factor = params.numbers("short_factor");
@@ -175,12 +176,14 @@ RopeConfig parse_hf_config(const json& document, const HfConfigOptions& options)
   Section top{&root, root.is_object() && &root != &document ? "text_config." : ""};
 
   RopeConfig config;
-  config.head_dim = read_head_dim(top);
+  config.head_dim = read_head_dim(top, options.layer_type);
 
   // rope_parameters (newer format) may hold theta, partial factor and scaling, possibly per layer type.
   Section params{nullptr, ""};
+  bool per_layer = false;
   if (const json* rp = top.find("rope_parameters")) {
     if (is_layer_table(*rp)) {
+      per_layer = true;
       auto it = rp->find(options.layer_type);
       if (it == rp->end())
         throw ConfigError(top.name("rope_parameters"),
@@ -195,13 +198,18 @@ RopeConfig parse_hf_config(const json& document, const HfConfigOptions& options)
 
   const bool sliding = options.layer_type == "sliding_attention";
   std::optional<double> theta = params.number("rope_theta");
-  if (!theta && sliding) theta = top.number("rope_local_base_freq");
+  if (!theta && sliding) {
+    // Legacy Gemma 3: local layers use rope_local_base_freq, whose class default is 10000.
+    theta = top.number("rope_local_base_freq");
+    if (!theta && top.find("rope_parameters") == nullptr) theta = 10000.0;
+  }
   if (!theta) theta = top.number("rope_theta");
   if (!theta) theta = top.number("rotary_emb_base");
   config.base = theta.value_or(10000.0);
 
-  std::optional<double> partial = params.number("partial_rotary_factor");
-  if (!partial) partial = top.number("partial_rotary_factor");
+  // HF v5 standardize_rope_params: a top-level partial_rotary_factor overwrites the dict's.
+  std::optional<double> partial = top.number("partial_rotary_factor");
+  if (!partial) partial = params.number("partial_rotary_factor");
   if (!partial) partial = top.number("rotary_pct");
   if (auto rotary = top.integer("rotary_dim")) {
     config.rotary_dim = static_cast<int>(*rotary);
@@ -221,9 +229,11 @@ RopeConfig parse_hf_config(const json& document, const HfConfigOptions& options)
   // Legacy sliding layers of Gemma 3 use the local base without the global scaling.
   const bool legacy_sliding = sliding && top.find("rope_parameters") == nullptr;
   if (params.object != nullptr && !legacy_sliding) read_scaling(params, config);
-  // HF v5 standardisation: a top-level original_max_position_embeddings (Phi-3) wins.
+  // HF v5 standardisation: for a flat dict a top-level original_max_position_embeddings (Phi-3)
+  // wins; a per-layer entry keeps its own and only falls back to max_position_embeddings.
   if (auto v = top.integer("original_max_position_embeddings"))
-    config.scaling.original_max_position_embeddings = *v;
+    if (!per_layer || !config.scaling.original_max_position_embeddings)
+      config.scaling.original_max_position_embeddings = *v;
   if (config.scaling.type == RopeType::proportional) {
     // p-RoPE keeps the whole head: partial_rotary_factor is the share of pairs that rotate.
     config.scaling.rotated_fraction = partial.value_or(1.0);
@@ -240,7 +250,7 @@ RopeConfig parse_hf_config(const json& document, const HfConfigOptions& options)
     config.layout = Layout::interleaved;
   }
 
-  validate(config);
+  validate(config, params.object != nullptr ? params.path : "rope_scaling.");
   return config;
 }
 

@@ -24,7 +24,8 @@ struct HfConfigOptions {
 RopeConfig parse_hf_config(const nlohmann::json& config, const HfConfigOptions& options = {});
 
 // Throws ConfigError if the configuration is unusable (odd or zero rotary dim, base <= 1,
-// factor < 1, missing parameters, list lengths, non-finite numbers, ...).
-void validate(const RopeConfig& config);
+// factor < 1, missing parameters, list lengths, non-finite numbers, ...). Errors about scaling
+// parameters name them under `scaling_path` ("rope_scaling.", "rope_parameters.", ...).
+void validate(const RopeConfig& config, const std::string& scaling_path = "rope_scaling.");
 
 }  // namespace ropecheck

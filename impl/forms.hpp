@@ -1,5 +1,6 @@
-// The three mathematically equivalent forms of RoPE (Su et al. 2021): block-diagonal rotation
-// matrix (Eq. 5), complex multiplication (Eq. 3), and elementwise cos/sin (Eq. 7). Each rotates
+// The three mathematically equivalent forms of RoPE (Su et al. 2021, arXiv 2104.09864):
+// block-diagonal rotation matrix (Eq. 14-15), complex multiplication (Eq. 12), and elementwise
+// cos/sin (Eq. 34). Each rotates
 // the first d channels of one head by per-pair cos/sin and copies channels >= d unchanged.
 // S is the storage type of x and y, A the arithmetic type of the rotation; every operation
 // rounds to A, so the forms differ only in the order and kind of roundings they perform.

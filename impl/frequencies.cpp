@@ -7,15 +7,15 @@
 namespace ropecheck {
 namespace {
 
-// YaRN's attention temperature 0.1 * mscale * ln(s) + 1 (Peng et al. 2023, Eq. 22; HF get_mscale).
+// YaRN's attention temperature 0.1 * mscale * ln(s) + 1 (Peng et al. 2023, sqrt(1/t) of its attention temperature; HF get_mscale).
 double yarn_get_mscale(double scale, double mscale) {
   return scale <= 1.0 ? 1.0 : 0.1 * mscale * std::log(scale) + 1.0;
 }
 
 double yarn_attention_factor(const RopeScaling& s) {
   if (s.attention_factor) return *s.attention_factor;
-  // DeepSeek's reading: the ratio of two temperatures; both must be non-zero (Python truthiness).
-  if (s.mscale && s.mscale_all_dim && *s.mscale != 0.0 && *s.mscale_all_dim != 0.0)
+  // DeepSeek's reading: the ratio of two temperatures (parsing already treats 0 as absent).
+  if (s.mscale && s.mscale_all_dim)
     return yarn_get_mscale(s.factor, *s.mscale) / yarn_get_mscale(s.factor, *s.mscale_all_dim);
   return yarn_get_mscale(s.factor, 1.0);
 }
@@ -40,16 +40,21 @@ std::vector<T> yarn_frequencies(const RopeConfig& config) {
   low_d = std::max(low_d, 0.0);
   high_d = std::min(high_d, static_cast<double>(dim - 1));
   if (low_d == high_d) high_d += 0.001;  // HF's guard against a zero-width ramp
+  // HF: (arange(d/2) - low) / (high - low) with the Python floats cast to T at each use.
   const T low = static_cast<T>(low_d);
-  const T high = static_cast<T>(high_d);
+  const T width = static_cast<T>(high_d - low_d);
   const T factor = static_cast<T>(s.factor);
 
-  std::vector<T> theta = default_frequencies<T>(config.base, dim);
+  std::vector<T> theta(static_cast<std::size_t>(dim / 2));
   for (std::size_t i = 0; i < theta.size(); ++i) {
-    const T ramp = std::clamp((static_cast<T>(i) - low) / (high - low), T(0), T(1));
+    // pos_freqs = base^(2i/d); extrapolation 1/pos_freqs, interpolation 1/(s * pos_freqs).
+    const T pos_freq = std::pow(static_cast<T>(config.base),
+                                static_cast<T>(2 * i) / static_cast<T>(dim));
+    const T extrapolated = T(1) / pos_freq;
+    const T interpolated = T(1) / (factor * pos_freq);
+    const T ramp = std::clamp((static_cast<T>(i) - low) / width, T(0), T(1));
     const T extrapolation_weight = T(1) - ramp;
-    const T interpolated = theta[i] / factor;
-    theta[i] = interpolated * (T(1) - extrapolation_weight) + theta[i] * extrapolation_weight;
+    theta[i] = interpolated * (T(1) - extrapolation_weight) + extrapolated * extrapolation_weight;
   }
   return theta;
 }
@@ -147,13 +152,15 @@ Frequencies<T> compute_frequencies(const RopeConfig& config, std::int64_t seq_le
       break;
     }
     case RopeType::dynamic: {
-      // HF _compute_dynamic_ntk_parameters: the base is a Python float, the tensor is in T; the
-      // reference length is max_position_embeddings (not the original context).
-      const double context = static_cast<double>(*config.max_position_embeddings);
-      const double length = std::max(static_cast<double>(seq_len), context);
-      const double base = config.base * std::pow(s.factor * length / context - (s.factor - 1.0),
-                                                 dim / (dim - 2.0));
-      out.theta = default_frequencies<T>(base, dim);
+      // HF dynamic_rope_update: the length arrives as an int64 tensor, so the new base is
+      // computed in the tensor type T; the reference length is max_position_embeddings.
+      const T context = static_cast<T>(*config.max_position_embeddings);
+      const T length = std::max(static_cast<T>(seq_len), context);
+      const T factor = static_cast<T>(s.factor);
+      const T base = static_cast<T>(config.base) *
+                     std::pow(factor * length / context - (factor - T(1)),
+                              static_cast<T>(dim / (dim - 2.0)));
+      out.theta = default_frequencies<T>(static_cast<double>(base), dim);
       break;
     }
     case RopeType::yarn:

@@ -62,7 +62,8 @@ TrigFn<float> hf_f32_trig(std::vector<float> theta, float attention,
 }
 
 float position_as_f32(std::int64_t m) { return static_cast<float>(m); }
-// Positions held in f16 (Megatron-LM #535 class): exact to 2048, coarse above, inf past 65504.
+// Positions held in f16 (Megatron-LM #535 class): exact to 2048, coarse above, 65505..65519
+// round to 65504 and 65520 on become inf.
 float position_as_f16(std::int64_t m) {
   return static_cast<float>(static_cast<f16>(static_cast<float>(m)));
 }
@@ -129,7 +130,8 @@ std::unique_ptr<PreparedRope> make_bf16_hf(Form form, const RopeConfig& config,
                                            std::int64_t seq_len) {
   auto freq = compute_frequencies<float>(config, seq_len);
   const auto a = static_cast<float>(freq.attention_factor);
-  // HF casts cos and sin to the activations' dtype; the rotation then runs in bf16 arithmetic.
+  // HF computes the angle with autocast disabled, casts cos and sin to the model dtype, and the
+  // rotation then runs in that dtype's arithmetic.
   return make<bf16, bf16>(form, config, freq.attention_factor,
                           through_bf16<bf16>(hf_f32_trig(std::move(freq.theta), a, position_as_f32)));
 }
@@ -220,7 +222,7 @@ const std::vector<PipelineEntry>& pipeline_entries() {
         "angle formed and reduced to [-pi, pi] in long double, then cosf/sinf and f32 rotation"},
        make_f32_exact_angle, true},
       {{"bf16-hf", Dtype::bf16, "bf16",
-        "cos/sin in f32 then cast to bf16; rotation in bf16 arithmetic (HF autocast)"},
+        "cos/sin in f32 then cast to bf16; rotation in bf16 arithmetic (HF bf16 model)"},
        make_bf16_hf, false},
       {{"bf16-cache", Dtype::bf16, "f32",
         "f32 cos/sin table stored in bf16 (vLLM style); rotation in f32; bf16 output"},
@@ -228,7 +230,7 @@ const std::vector<PipelineEntry>& pipeline_entries() {
       {{"bf16-invfreq", Dtype::f32, "f32", "f32 pipeline with inv_freq held in bf16 (HF #25681)"},
        make_bf16_invfreq, true},
       {{"f16-positions", Dtype::f32, "f32",
-        "f32 pipeline with positions held in f16 (Megatron-LM #535): inf beyond 65504"},
+        "f32 pipeline with positions held in f16 (Megatron-LM #535): inf from 65520"},
        make_f16_positions, true},
       {{"ggml-f32", Dtype::f32, "f32",
         "llama.cpp CPU: f32 position times the running product theta *= base^(-2/d), cosf/sinf"},

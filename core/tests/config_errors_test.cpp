@@ -73,10 +73,14 @@ TEST(ConfigErrors, UnknownRopeTypeListsAccepted) {
 TEST(ConfigErrors, MissingRequiredParameters) {
   EXPECT_NE(error_of(with_scaling({{"rope_type", "yarn"}})).find("rope_scaling.factor"),
             std::string::npos);
-  EXPECT_NE(error_of(with_scaling({{"rope_type", "llama3"}, {"factor", 8}, {"low_freq_factor", 1},
-                                   {"high_freq_factor", 4}}))
-                .find("original_max_position_embeddings"),
-            std::string::npos);
+  // llama3 falls back to max_position_embeddings for L0 (HF standardize_rope_params); with
+  // neither it must say what is missing.
+  json llama3 = {{"head_dim", 128},
+                 {"rope_scaling", {{"rope_type", "llama3"}, {"factor", 8}, {"low_freq_factor", 1},
+                                   {"high_freq_factor", 4}}}};
+  EXPECT_NE(error_of(llama3).find("original_max_position_embeddings"), std::string::npos);
+  llama3["max_position_embeddings"] = 8192;
+  EXPECT_EQ(parse_hf_config(llama3).original_context(), 8192);
   EXPECT_NE(error_of(with_scaling({{"rope_type", "longrope"}, {"short_factor", json::array()}}))
                 .find("long_factor"),
             std::string::npos);

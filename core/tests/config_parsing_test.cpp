@@ -125,5 +125,48 @@ TEST(ConfigParsing, MultimodalTextConfig) {
   EXPECT_EQ(c.base, 1e6);
 }
 
+TEST(ConfigParsing, ZeroMeansAbsentForYarnParameters) {
+  // HF reads beta_fast/beta_slow/mscale with Python's `or`: 0 falls back to the default.
+  const RopeConfig c = parse_hf_config(json{
+      {"head_dim", 64},
+      {"max_position_embeddings", 4096},
+      {"rope_scaling", {{"rope_type", "yarn"}, {"factor", 4.0}, {"beta_fast", 0},
+                        {"beta_slow", 0}, {"mscale", 0}, {"mscale_all_dim", 1.0}}}});
+  EXPECT_EQ(c.scaling.beta_fast, 32.0);
+  EXPECT_EQ(c.scaling.beta_slow, 1.0);
+  EXPECT_FALSE(c.scaling.mscale.has_value());
+}
+
+TEST(ConfigParsing, TopLevelPartialFactorWins) {
+  // HF v5 standardize_rope_params copies the top-level value over the dict's.
+  const RopeConfig c = parse_hf_config(json{
+      {"head_dim", 128},
+      {"partial_rotary_factor", 0.5},
+      {"rope_parameters", {{"rope_type", "default"}, {"partial_rotary_factor", 0.25}}}});
+  EXPECT_EQ(c.rotary_dim, 64);
+}
+
+TEST(ConfigParsing, Gemma4GlobalHeadDim) {
+  const json config = {
+      {"head_dim", 256},
+      {"global_head_dim", 512},
+      {"rope_parameters",
+       {{"full_attention", {{"rope_type", "proportional"}, {"partial_rotary_factor", 0.25},
+                            {"rope_theta", 1000000.0}}},
+        {"sliding_attention", {{"rope_type", "default"}, {"rope_theta", 10000.0}}}}}};
+  EXPECT_EQ(parse_hf_config(config).head_dim, 512);
+  EXPECT_EQ(parse_hf_config(config, {.layer_type = "sliding_attention"}).head_dim, 256);
+}
+
+TEST(ConfigParsing, ScalingErrorsNameTheirSection) {
+  try {
+    parse_hf_config(json{{"head_dim", 64},
+                         {"rope_parameters", {{"rope_type", "linear"}, {"factor", 0.5}}}});
+    FAIL() << "accepted factor 0.5";
+  } catch (const std::exception& error) {
+    EXPECT_NE(std::string(error.what()).find("rope_parameters.factor"), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace ropecheck
