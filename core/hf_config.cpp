@@ -78,9 +78,10 @@ bool is_layer_table(const json& params) {
   return true;
 }
 
-int read_head_dim(const Section& top, const std::string& layer_type) {
-  // Gemma 4's full-attention layers run p-RoPE over a wider head (HF head_dim_key).
-  if (layer_type == "full_attention")
+int read_head_dim(const Section& top, bool proportional) {
+  // Gemma 4's p-RoPE layers use a wider head: HF passes head_dim_key="global_head_dim" to
+  // proportional RoPE only.
+  if (proportional)
     if (auto v = top.integer("global_head_dim")) return static_cast<int>(*v);
   if (auto v = top.integer("head_dim")) return static_cast<int>(*v);
   // DeepSeek's multi-head latent attention rotates only the qk_rope_head_dim slice.
@@ -176,7 +177,6 @@ RopeConfig parse_hf_config(const json& document, const HfConfigOptions& options)
   Section top{&root, root.is_object() && &root != &document ? "text_config." : ""};
 
   RopeConfig config;
-  config.head_dim = read_head_dim(top, options.layer_type);
 
   // rope_parameters (newer format) may hold theta, partial factor and scaling, possibly per layer type.
   Section params{nullptr, ""};
@@ -197,6 +197,8 @@ RopeConfig parse_hf_config(const json& document, const HfConfigOptions& options)
   }
 
   const bool sliding = options.layer_type == "sliding_attention";
+  const bool proportional = params.string("rope_type").value_or("") == "proportional";
+  config.head_dim = read_head_dim(top, proportional);
   std::optional<double> theta = params.number("rope_theta");
   if (!theta && sliding) {
     // Legacy Gemma 3: local layers use rope_local_base_freq, whose class default is 10000.
@@ -230,9 +232,10 @@ RopeConfig parse_hf_config(const json& document, const HfConfigOptions& options)
   const bool legacy_sliding = sliding && top.find("rope_parameters") == nullptr;
   if (params.object != nullptr && !legacy_sliding) read_scaling(params, config);
   // HF v5 standardisation: for a flat dict a top-level original_max_position_embeddings (Phi-3)
-  // wins; a per-layer entry keeps its own and only falls back to max_position_embeddings.
-  if (auto v = top.integer("original_max_position_embeddings"))
-    if (!per_layer || !config.scaling.original_max_position_embeddings)
+  // wins; a per-layer entry keeps its own and otherwise falls back to max_position_embeddings
+  // (RopeConfig::original_context()).
+  if (!per_layer)
+    if (auto v = top.integer("original_max_position_embeddings"))
       config.scaling.original_max_position_embeddings = *v;
   if (config.scaling.type == RopeType::proportional) {
     // p-RoPE keeps the whole head: partial_rotary_factor is the share of pairs that rotate.

@@ -37,26 +37,23 @@ void copy_pass_through(int rotary_dim, std::span<const S> x, std::span<S> y) {
   for (std::size_t j = static_cast<std::size_t>(rotary_dim); j < x.size(); ++j) y[j] = x[j];
 }
 
-// y = R_m x with R_m the d x d block-diagonal rotation (an Eigen matrix; blocks sit on the
-// layout's channel pairs, so for the half layout R_m is block-diagonal up to a permutation).
+// y = R_m x with R_m the block-diagonal rotation of Eq. 15: each 2x2 block is an Eigen matrix
+// applied to its pair (for the half layout the blocks sit on the permuted pairs). Multiplying
+// block by block, rather than by a dense d x d matrix, keeps a NaN in one pair out of the
+// others (a dense product would spread it through the zero entries: NaN * 0 = NaN).
 template <class S, class A>
 void rotate_matrix(Layout layout, int rotary_dim, std::span<const A> cos, std::span<const A> sin,
                    std::span<const S> x, std::span<S> y) {
-  using Matrix = Eigen::Matrix<A, Eigen::Dynamic, Eigen::Dynamic>;
-  using Vector = Eigen::Matrix<A, Eigen::Dynamic, 1>;
-  Matrix rotation = Matrix::Zero(rotary_dim, rotary_dim);
   for (int i = 0; i < rotary_dim / 2; ++i) {
     const auto [a, b] = pair_channels(layout, rotary_dim, i);
-    rotation(a, a) = cos[i];
-    rotation(a, b) = -sin[i];
-    rotation(b, a) = sin[i];
-    rotation(b, b) = cos[i];
+    Eigen::Matrix<A, 2, 2> block;
+    block << cos[i], -sin[i], sin[i], cos[i];
+    const Eigen::Matrix<A, 2, 1> in(static_cast<A>(x[a]), static_cast<A>(x[b]));
+    // lazyProduct: a plain two-term dot product per row, in the order written.
+    const Eigen::Matrix<A, 2, 1> out = block.lazyProduct(in);
+    y[a] = static_cast<S>(out[0]);
+    y[b] = static_cast<S>(out[1]);
   }
-  Vector in(rotary_dim);
-  for (int j = 0; j < rotary_dim; ++j) in[j] = static_cast<A>(x[j]);
-  // lazyProduct: a plain dot product per row, no blocking that would reorder the sums.
-  const Vector out = rotation.lazyProduct(in);
-  for (int j = 0; j < rotary_dim; ++j) y[j] = static_cast<S>(out[j]);
   copy_pass_through(rotary_dim, x, y);
 }
 

@@ -250,6 +250,13 @@ const PipelineEntry& entry_of(const PipelineInfo* info) {
 
 }  // namespace
 
+void PreparedRope::apply_batch(std::span<const std::int64_t> positions,
+                               std::span<const double> x, std::span<double> y) const {
+  const std::size_t n = positions.empty() ? 0 : x.size() / positions.size();
+  for (std::size_t r = 0; r < positions.size(); ++r)
+    apply(positions[r], x.subspan(r * n, n), y.subspan(r * n, n));
+}
+
 std::string Implementation::name() const {
   return fmt::format("{}:{}", form_name(form), pipeline->name);
 }
@@ -295,8 +302,7 @@ std::vector<double> apply_rows(const Implementation& impl, const RopeConfig& con
     throw ConfigError("x", fmt::format("expected {} rows of {} values", positions.size(), n));
   auto prepared = impl.prepare(config, seq_len);
   std::vector<double> y(x.size());
-  for (std::size_t r = 0; r < positions.size(); ++r)
-    prepared->apply(positions[r], x.subspan(r * n, n), std::span<double>(y).subspan(r * n, n));
+  prepared->apply_batch(positions, x, y);
   return y;
 }
 
