@@ -196,18 +196,21 @@ void write_report(const AuditOptions& o, const audit::AuditResult& r, const std:
   const std::string data = files.write("error_vs_position.dat", audit::plot_data(o, r));
   const std::string png = files.temporary("error_vs_position.png");
   const std::string svg = files.temporary("error_vs_position.svg");
-  // The committed script refers to the final names; a twin with temporary names draws now.
+  // The committed script refers to the final names; a twin with the temporary names draws now.
   files.write("error_vs_position.gp",
               audit::plot_script(o, "error_vs_position.dat", "error_vs_position.png",
                                  "error_vs_position.svg"));
-  const std::string now = files.write("plot-now.gp", audit::plot_script(o, data, png, svg));
+  const std::string now = data + ".now.gp";
+  {
+    std::ofstream script(now);
+    script << audit::plot_script(o, data, png, svg);
+  }
   const int status = std::system(fmt::format("gnuplot '{}' 2>/dev/null", now).c_str());
   std::filesystem::remove(now);
   if (status != 0 || !std::filesystem::exists(png) || !std::filesystem::exists(svg))
     throw std::runtime_error("gnuplot failed to draw the plot (is gnuplot installed? "
                              "bash ci/setup.sh installs it)");
   files.commit();
-  std::filesystem::remove(std::filesystem::path(out_dir) / "plot-now.gp");
   std::cout << fmt::format("\nwrote {}/report.txt, results.csv, results.json, "
                            "error_vs_position.png/.svg (gnuplot script: error_vs_position.gp)\n",
                            out_dir);

@@ -129,10 +129,14 @@ std::string plot_data(const AuditOptions& o, const AuditResult& r) {
 
 std::string plot_script(const AuditOptions& o, const std::string& data, const std::string& png,
                         const std::string& svg) {
+  // Ten colours that stay apart (Tableau 10), then dash types once they repeat.
+  static const char* kColours[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+                                   "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#000000"};
   std::string plots;
   for (std::size_t k = 0; k < o.impls.size(); ++k)
-    plots += fmt::format("{}'{}' using 1:{} with linespoints pt 7 ps 0.4 lw 1.5 title '{}'",
-                         k ? ", \\\n     " : "", data, k + 2, o.impls[k]);
+    plots += fmt::format(
+        "{}'{}' using 1:{} with linespoints pt 7 ps 0.4 lw 1.5 lc rgb '{}' dt {} title '{}'",
+        k ? ", \\\n     " : "", data, k + 2, kColours[k % 10], 1 + k / 10, o.impls[k]);
   std::string thresholds;
   for (double t : o.thresholds)
     thresholds += fmt::format("set arrow from graph 0, first {0:g} to graph 1, first {0:g} nohead "
@@ -140,8 +144,9 @@ std::string plot_script(const AuditOptions& o, const std::string& data, const st
                               "{1:g} tc rgb 'gray40'\n",
                               t, t * 1.5);
   const std::string body = fmt::format(
-      "set logscale xy\nset format x '2^{{%L}}'\nset format y '10^{{%L}}'\n"
-      "set xlabel 'position m'\nset ylabel 'max |y - exact| (inputs in [-1, 1]); 0 drawn at {:g}'\n"
+      "set logscale x 2\nset logscale y 10\nset format x '2^{{%L}}'\nset format y '10^{{%L}}'\n"
+      "set xtics 16\nset xlabel 'position m'\n"
+      "set ylabel 'max |y - exact| (inputs in [-1, 1]); 0 drawn at {:g}'\n"
       "set title \"ropecheck audit: {}\" noenhanced\nset key outside right top noenhanced\n"
       "set grid\nset xrange [1:*]\nset yrange [{:g}:10]\n{}",
       kPlotFloor, o.config_label, kPlotFloor / 2, thresholds);
