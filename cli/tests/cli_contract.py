@@ -56,7 +56,7 @@ def case_presets_json(binary):
 
 def request(**overrides):
     base = {"config": {"head_dim": 8, "rope_theta": 10000.0}, "impl": "elementwise:f64",
-            "positions": [0, 3], "x": [[1, 2, 3, 4, 5, 6, 7, 8], [1, 0, 0, 0, 1, 0, 0, 0]]}
+            "positions": [0, 3], "x": [[1, 2, 3, 4, 5, 6, 7, 8], [1, 0, 0, 0, 0, 0, 0, 0]]}
     base.update(overrides)
     return base
 
@@ -139,6 +139,66 @@ def case_rotate_reference(binary):
 def case_rotate_dtype_mismatch(binary):
     code, _, err = rotate(binary, request(dtype="bf16"))
     expect_bad_input(code, err, "dtype", "f64")
+
+
+def case_audit_bad_positions(binary):
+    code, _, err = run(binary, ["audit", "--positions", "10..5"])
+    expect_bad_input(code, err, "--positions")
+    code, _, err = run(binary, ["audit", "--impl", "nosuch:*"])
+    expect_bad_input(code, err, "--impl")
+
+
+def audit_args(out):
+    return ["audit", "--preset", "llama-3.2-1b", "--impl", "elementwise:f32",
+            "--impl", "complex:f64", "--positions", "0..2999,log:3000..2^31-1:500",
+            "--no-progress", "--out", out]
+
+
+def case_audit_outputs(binary):
+    import os
+    import tempfile
+    out = tempfile.mkdtemp()
+    code, stdout, err = run(binary, audit_args(out))
+    expect(code == 0, err)
+    for name in ["report.txt", "results.csv", "results.json", "error_vs_position.png",
+                 "error_vs_position.svg", "error_vs_position.gp", "error_vs_position.dat"]:
+        expect(os.path.getsize(os.path.join(out, name)) > 0, name)
+    expect(not [f for f in os.listdir(out) if f.startswith(".tmp")], "temporaries left behind")
+    report = json.load(open(os.path.join(out, "results.json")))
+    for row in report["results"]:
+        for key in ["impl", "band", "max_abs_err", "max_err_ulp_norm", "worst"]:
+            expect(key in row, key)
+    safe = report["safe_position"]["elementwise:f32"]
+    expect(0 < safe["0.001"] < safe["0.01"] < 2 ** 31, f"safe positions {safe}")
+    expect("elementwise:f32" in stdout and "safe<=0.001" in stdout, "table on stdout")
+
+
+def case_audit_shards_merge_exactly(binary):
+    import os
+    import tempfile
+    whole, shards, merged = tempfile.mkdtemp(), tempfile.mkdtemp(), tempfile.mkdtemp()
+    code, _, err = run(binary, audit_args(whole) + ["--threads", "1"])
+    expect(code == 0, err)
+    for k in range(3):
+        code, _, err = run(binary, audit_args(shards) + ["--shard", f"{k}/3"])
+        expect(code == 0, err)
+    code, _, err = run(binary, ["merge", shards, "--out", merged])
+    expect(code == 0, err)
+    a = open(os.path.join(whole, "results.json")).read()
+    b = open(os.path.join(merged, "results.json")).read()
+    expect(a == b, "merged results.json differs from the unsharded one")
+    # 3500 positions make 4 blocks of 1024: shard 1 holds block 1, which must then be missing.
+    os.remove(os.path.join(shards, "shard-1-of-3.json"))
+    code, _, err = run(binary, ["merge", shards, "--out", merged])
+    expect_bad_input(code, err, "block")
+
+
+def case_audit_require(binary):
+    base = ["audit", "--impl", "elementwise:f32", "--positions", "0..50,2^20", "--no-progress"]
+    code, _, err = run(binary, base + ["--require", "1e-9"])
+    expect(code == 1 and "requirement broken" in err, f"exit {code}: {err}")
+    code, _, err = run(binary, base + ["--require", "elementwise:f32=10"])
+    expect(code == 0, err)
 
 
 def main():
