@@ -1,6 +1,7 @@
 #include "core/number_format.hpp"
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <cmath>
 
 namespace ropecheck {
@@ -16,6 +17,18 @@ std::optional<Dtype> parse_dtype(std::string_view text) {
 }
 
 std::string accepted_dtypes() { return "f64, f32, bf16, f16"; }
+
+double round_to(double value, Dtype dtype) {
+  if (dtype == Dtype::f64 || !std::isfinite(value) || value == 0) return value;
+  const FormatTraits f = format_traits(dtype);
+  // Scale so that the format's last place is 1, round to an integer (exact scaling by powers of
+  // two; nearbyint rounds to nearest even), and scale back.
+  const int exponent = std::max(std::ilogb(value), f.emin);
+  const double scaled = std::nearbyint(std::ldexp(value, f.precision - 1 - exponent));
+  const double rounded = std::ldexp(scaled, exponent - f.precision + 1);
+  if (std::fabs(rounded) > f.max_finite) return std::copysign(HUGE_VAL, value);
+  return rounded == 0 ? std::copysign(0.0, value) : rounded;
+}
 
 bool representable(double value, Dtype dtype) {
   if (!std::isfinite(value) || dtype == Dtype::f64) return true;

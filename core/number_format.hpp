@@ -49,4 +49,8 @@ namespace ropecheck {
 // Whether `value` is exactly representable in `dtype` (NaN and infinities are).
 bool representable(double value, Dtype dtype);
 
+// `value` rounded to the nearest value of `dtype`, ties to even, with subnormals and overflow to
+// infinity; rounded once, straight from double (never through f32, which would round twice).
+double round_to(double value, Dtype dtype);
+
 }  // namespace ropecheck

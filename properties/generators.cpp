@@ -68,17 +68,6 @@ RopeConfig build_config(RopeType type) {
 
 }  // namespace
 
-double round_to_dtype(double v, Dtype dtype) {
-  switch (dtype) {
-    case Dtype::f64: return v;
-    case Dtype::f32: return static_cast<float>(v);
-    // v is first made exact in f32 by the callers' construction, so one rounding happens here.
-    case Dtype::bf16: return static_cast<float>(Eigen::bfloat16(static_cast<float>(v)));
-    case Dtype::f16: return static_cast<float>(Eigen::half(static_cast<float>(v)));
-  }
-  return v;
-}
-
 rc::Gen<RopeConfig> gen_config_of(RopeType type) {
   return rc::gen::exec([type] { return build_config(type); });
 }
@@ -131,7 +120,7 @@ rc::Gen<double> gen_value(Dtype dtype) {
   return rc::gen::weightedOneOf<double>({
       // simple values k / 2^10 with |k| <= 2^12, shrinking toward 0
       {6, rc::gen::map(rc::gen::inRange(0, 8193),
-                       [dtype](int k) { return round_to_dtype(std::ldexp(zigzag(k), -10), dtype); })},
+                       [dtype](int k) { return round_to(std::ldexp(zigzag(k), -10), dtype); })},
       // arbitrary bit patterns: exponent in [emin, min(20, emax - 3)] shrinking toward 0 (so
       // toward 1.0), full mantissa shrinking toward 0, either sign
       {4, rc::gen::exec([f, top_exponent] {
@@ -151,7 +140,7 @@ rc::Gen<double> gen_value(Dtype dtype) {
       // large magnitudes: max_finite / 8 at most, so a * (|x_a| + |x_b|) stays finite
       {1, rc::gen::exec([f, dtype] {
          const int k = *rc::gen::inRange(1, 9);
-         return round_to_dtype(f.max_finite / std::ldexp(1.0, 2 + k), dtype);
+         return round_to(f.max_finite / std::ldexp(1.0, 2 + k), dtype);
        })},
   });
 }

@@ -34,7 +34,4 @@ rc::Gen<std::vector<double>> gen_head(int head_dim, Dtype dtype);
 rc::Gen<TestCase> gen_case(Dtype dtype, bool allow_negative_positions);
 rc::Gen<TestCase> gen_case_for(RopeType type, Dtype dtype, bool allow_negative_positions);
 
-// Rounds a double to the nearest value of `dtype` (ties to even; used to make inputs exact).
-double round_to_dtype(double value, Dtype dtype);
-
 }  // namespace ropecheck::properties

@@ -24,16 +24,6 @@ std::uint64_t mix(std::uint64_t z) {
   return z ^ (z >> 31);
 }
 
-double round_to(double v, Dtype dtype) {
-  switch (dtype) {
-    case Dtype::f64: return v;
-    case Dtype::f32: return static_cast<float>(v);
-    case Dtype::bf16: return static_cast<float>(Eigen::bfloat16(static_cast<float>(v)));
-    case Dtype::f16: return static_cast<float>(Eigen::half(static_cast<float>(v)));
-  }
-  return v;
-}
-
 // A head of values uniform in [-1, 1), rounded to the implementation's dtype.
 std::vector<double> random_head(std::uint64_t seed, std::int64_t position, int head, int dim,
                                 Dtype dtype) {

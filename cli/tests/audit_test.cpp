@@ -80,7 +80,9 @@ TEST(Audit, MeasuresWhatThePipelinesShouldShow) {
   const std::size_t last = o.band_edges.size() - 2;
   EXPECT_LT(r.cells[0][last].max_abs_err.error, 1e-6);
   EXPECT_GT(r.cells[1][last].max_abs_err.error, 1e-2);
-  EXPECT_LT(r.cells[1][0].max_abs_err.error, 1e-5);
+  // Below 2^10 the f32 pipeline's derived bound (spec/precision.md) with theta <= 1, base 5e5
+  // and |x_a| + |x_b| <= 2 is 2^10 (ln 5e5 + 5) 2^-24 * 2 = 2.2e-3.
+  EXPECT_LT(r.cells[1][0].max_abs_err.error, 2.2e-3);
   EXPECT_TRUE(std::isinf(r.cells[3][last].max_abs_err.error));
   // Safe positions: f64 never exceeds 1e-3; f16 positions fail before 2^17.
   EXPECT_EQ(safe_position(o, r.first_failure[0][0]), o.positions.back());

@@ -36,3 +36,23 @@ TEST(NumberFormat, ParseNames) {
 
 }  // namespace
 }  // namespace ropecheck
+
+namespace ropecheck {
+namespace {
+
+TEST(NumberFormat, RoundToOnceFromDouble) {
+  // 1 + 2^-8 + 2^-30 is just above the bf16 midpoint 1 + 2^-8: it rounds up. Through f32 it
+  // would first land exactly on the midpoint and then tie to even (down): double rounding.
+  const double v = 1.0 + std::ldexp(1.0, -8) + std::ldexp(1.0, -30);
+  EXPECT_EQ(round_to(v, Dtype::bf16), 1.0 + std::ldexp(1.0, -7));
+  EXPECT_EQ(round_to(1.0 + std::ldexp(1.0, -8), Dtype::bf16), 1.0);  // a tie goes to even
+  EXPECT_EQ(round_to(std::ldexp(1.0, -25), Dtype::f16), 0.0);         // half the smallest subnormal: tie to 0
+  EXPECT_EQ(round_to(std::ldexp(1.5, -25), Dtype::f16), std::ldexp(1.0, -24));
+  EXPECT_TRUE(std::isinf(round_to(65520.0, Dtype::f16)));             // f16 overflows at 65520
+  EXPECT_EQ(round_to(65519.0, Dtype::f16), 65504.0);
+  EXPECT_TRUE(std::signbit(round_to(-std::ldexp(1.0, -30), Dtype::f16)));
+  EXPECT_EQ(round_to(0.1, Dtype::f32), static_cast<double>(0.1f));
+}
+
+}  // namespace
+}  // namespace ropecheck
