@@ -1,0 +1,20 @@
+// The fast path for any x86-64: exact products by Dekker's algorithm (no FMA instruction).
+#include <bit>
+#include <cmath>
+#include <cstdint>
+
+#include "reference/fast_path.hpp"
+#include "reference/fast_path_kernel.hpp"
+
+namespace ropecheck::reference::fast_detail {
+
+void kernel_generic(const KernelView& v, std::int64_t m, const double* x, double* y,
+                    PairStatus* status) {
+  run_kernel<false>(v, m, x, y, status);
+}
+
+FastPairTrace trace_generic(const KernelView& v, int pair, std::int64_t m, double xa, double xb) {
+  return trace_pair<false>(v, pair, m, xa, xb);
+}
+
+}  // namespace ropecheck::reference::fast_detail
