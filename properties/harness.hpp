@@ -31,6 +31,13 @@ class Harness {
   std::vector<double> bounds(std::int64_t position, const std::vector<double>& x) const;
   // Exact theta_i (correctly rounded to double).
   double theta(int pair) const { return reference_.theta(pair); }
+  // The exact score of the rotary channels, g(q, k, m - n) = <R_m q, R_n k> over channels < d,
+  // rounded to double (pass-through channels are left out so they cannot swamp it).
+  double exact_score(std::vector<double> q, std::vector<double> k, std::int64_t m,
+                     std::int64_t n) const {
+    for (std::size_t j = static_cast<std::size_t>(config_.rotary_dim); j < q.size(); ++j) q[j] = k[j] = 0;
+    return reference_.exact_score(q, k, m, n);
+  }
 
  private:
   const Subject& subject_;

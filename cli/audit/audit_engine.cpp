@@ -79,8 +79,9 @@ void measure_position(const Context& ctx, std::size_t index, BlockResult& out) {
   const bool with_scores = index % ctx.score_stride == 0;
 
   // Reference outputs are shared by every implementation of the same dtype.
+  // exact = hi + lo (the reference's exact output to about 2^-106), rounded = RN_dtype(exact).
   struct PerDtype {
-    std::vector<std::vector<double>> x, exact64, rounded;
+    std::vector<std::vector<double>> x, exact64, exact_lo, rounded;
   };
   std::map<Dtype, PerDtype> per_dtype;
   auto reference_for = [&](Dtype dtype) -> const PerDtype& {
@@ -88,12 +89,12 @@ void measure_position(const Context& ctx, std::size_t index, BlockResult& out) {
     if (inserted) {
       for (int h = 0; h < o.heads; ++h) {
         auto x = random_head(o.seed, m, h, c.head_dim, dtype);
-        std::vector<double> y64(dim), yd(dim);
-        ctx.oracle.apply(m, x, Dtype::f64, y64);
-        if (dtype == Dtype::f64) yd = y64;
-        else ctx.oracle.apply(m, x, dtype, yd);
+        std::vector<double> hi(dim), lo(dim), yd(dim);
+        ctx.oracle.apply_exact(m, x, hi, lo);
+        ctx.oracle.apply(m, x, dtype, yd);
         it->second.x.push_back(std::move(x));
-        it->second.exact64.push_back(std::move(y64));
+        it->second.exact64.push_back(std::move(hi));
+        it->second.exact_lo.push_back(std::move(lo));
         it->second.rounded.push_back(std::move(yd));
       }
     }
@@ -118,7 +119,10 @@ void measure_position(const Context& ctx, std::size_t index, BlockResult& out) {
         for (int ch : {a, b}) {
           const double got = y[ch], want = ref.exact64[h][ch], rounded = ref.rounded[h][ch];
           const bool both_nan = std::isnan(got) && std::isnan(want);
-          double err = both_nan ? 0.0 : std::fabs(got - want);
+          // |got - (hi + lo)|: for f64 pipelines this is the true error, not the distance to the
+          // correctly rounded double (which would read 0 for a correctly rounded output).
+          double err = both_nan ? 0.0 : std::fabs((got - want) - ref.exact_lo[h][ch]);
+          if (got == want && std::isinf(got)) err = 0;
           if (std::isnan(err)) err = HUGE_VAL;  // NaN where a number was due, or vice versa
           const double err_ulp = err / ulp;
           cell.outputs += 1;
@@ -142,17 +146,18 @@ void measure_position(const Context& ctx, std::size_t index, BlockResult& out) {
     const std::int64_t n = m - delta;
     const auto& q = ref.x[0];
     const auto& kx = ref.x[1];
-    std::vector<double> qm(dim), kn(dim), qd(dim), k0(dim), gq(dim), gk(dim);
+    std::vector<double> qm(dim), kn(dim), qd(dim), k0(dim);
     rope.apply(m, q, qm);
     rope.apply(n, kx, kn);
     rope.apply(delta, q, qd);
     rope.apply(0, kx, k0);
-    ctx.oracle.apply(delta, q, Dtype::f64, gq);
-    ctx.oracle.apply(0, kx, Dtype::f64, gk);
     const double scale = rotary_norm(c, q) * rotary_norm(c, kx);
     if (scale > 0) {
       const double score = rotary_dot(c, qm, kn);
-      double score_err = std::fabs(score - rotary_dot(c, gq, gk)) / scale;
+      // The exact score of the rotary channels only, like `score`.
+      std::vector<double> q_rot = q, k_rot = kx;
+      for (std::size_t j = static_cast<std::size_t>(c.rotary_dim); j < dim; ++j) q_rot[j] = k_rot[j] = 0;
+      double score_err = std::fabs(score - ctx.oracle.exact_score(q_rot, k_rot, m, n)) / scale;
       double drift = std::fabs(score - rotary_dot(c, qd, k0)) / scale;
       if (std::isnan(score_err)) score_err = HUGE_VAL;
       if (std::isnan(drift)) drift = HUGE_VAL;
