@@ -9,6 +9,7 @@ packages=(
   libgtest-dev librapidcheck-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev
   python3 python3-mpmath python3-numpy gnuplot-nox
+  clang-14 libclang-rt-14-dev
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
@@ -23,6 +24,12 @@ for package in "${packages[@]}"; do
     missing+=("$package")
   fi
 done
+
+# npm fetches llama.cpp's ggml libraries for the ggml adapter (ci/ggml.sh). Any npm will do; a
+# machine with Node.js from elsewhere already has one, so only ask Debian when there is none.
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
 
 if ((${#missing[@]} == 0)); then
   exit 0

@@ -17,5 +17,8 @@ Runner add_impls_command(CLI::App& app);
 Runner add_rotate_command(CLI::App& app);
 Runner add_audit_command(CLI::App& app);
 Runner add_merge_command(CLI::App& app);
+Runner add_vectors_command(CLI::App& app);
+Runner add_grade_command(CLI::App& app);
+Runner add_check_command(CLI::App& app);
 
 }  // namespace ropecheck::cli

@@ -21,6 +21,9 @@ int main(int argc, char** argv) {
   add(add_rotate_command);
   add(add_audit_command);
   add(add_merge_command);
+  add(add_vectors_command);
+  add(add_grade_command);
+  add(add_check_command);
 
   try {
     app.parse(argc, argv);

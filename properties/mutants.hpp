@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,9 @@ struct MutantInfo {
 };
 
 const std::vector<MutantInfo>& mutant_catalogue();
+
+// For GoogleTest's parameter printing.
+inline void PrintTo(const MutantInfo& m, std::ostream* os) { *os << m.name; }
 
 // The mutant called `name` as a subject (throws std::invalid_argument if unknown).
 std::unique_ptr<Subject> make_mutant(const std::string& name);

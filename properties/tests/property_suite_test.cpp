@@ -25,6 +25,9 @@ std::vector<SuiteCase> suite_cases() {
   return out;
 }
 
+// Test names and failure messages show the property and the implementation, not raw bytes.
+void PrintTo(const SuiteCase& c, std::ostream* os) { *os << c.property->name << " on " << c.impl->name(); }
+
 class PropertySuite : public ::testing::TestWithParam<SuiteCase> {};
 
 TEST_P(PropertySuite, Holds) {

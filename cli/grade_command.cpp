@@ -1,0 +1,75 @@
+// `ropecheck grade`: compare a kernel's outputs with a golden vector set and report the error
+// statistics against a bound; exit 1 when the bound is broken.
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.hpp"
+#include "cli/output_files.hpp"
+#include "core/config_error.hpp"
+#include "kernels/vectors/grading.hpp"
+#include "kernels/vectors/pipeline_bound.hpp"
+#include "kernels/vectors/vector_files.hpp"
+
+namespace ropecheck::cli {
+namespace {
+
+struct GradeArgs {
+  std::string vectors, outputs, bound, json;
+  std::uint64_t max_ulp = 0;
+  bool max_ulp_given = false;
+};
+
+// The bound the outputs are held to; a pipeline's bound is derived for `set`.
+vectors::GradeBound choose_bound(const GradeArgs& args, const vectors::VectorSet& set) {
+  if (!args.bound.empty() && args.max_ulp_given)
+    throw ConfigError("--bound", "give either --bound or --max-ulp, not both");
+  if (args.max_ulp_given) return vectors::GradeBound::ulps(args.max_ulp);
+  if (args.bound.empty() || args.bound == "exact") return vectors::GradeBound::exact();
+  return vectors::pipeline_bound(set, args.bound);
+}
+
+void write_json(const std::string& path, const nlohmann::json& report) {
+  const std::filesystem::path file(path);
+  OutputFiles files(file.has_parent_path() ? file.parent_path().string() : ".");
+  files.write(file.filename().string(), report.dump(2) + "\n");
+  files.commit();
+}
+
+}  // namespace
+
+Runner add_grade_command(CLI::App& app) {
+  auto* sub = app.add_subcommand(
+      "grade", "Grade a kernel's outputs against golden vectors (spec/vectors.md)");
+  auto args = std::make_shared<GradeArgs>();
+  sub->add_option("VECTORS", args->vectors, "Vector set: FILE.safetensors or an .npy directory")
+      ->required();
+  sub->add_option("OUTPUTS", args->outputs,
+                  "The kernel's outputs: FILE.safetensors with tensor y, or FILE.npy")
+      ->required();
+  sub->add_option("--bound", args->bound,
+                  "exact (default): every output bit for bit; or a pipeline name (f32, "
+                  "bf16-hf, ...): within that pipeline's derived error bound");
+  CLI::Option* max_ulp = sub->add_option("--max-ulp", args->max_ulp,
+                                         "Every output within N ulps of expected (N >= 0)");
+  sub->add_option("--json", args->json, "Also write the report as JSON to FILE");
+  return [args, max_ulp] {
+    args->max_ulp_given = max_ulp->count() > 0;
+    if (!args->json.empty() && std::filesystem::is_directory(args->json))
+      throw ConfigError("--json", args->json + " is a directory; give a file name");
+    const vectors::VectorSet set = vectors::read_vector_set(args->vectors);
+    const vectors::GradeBound bound = choose_bound(*args, set);
+    const std::vector<double> y = vectors::read_outputs(args->outputs, set);
+    const vectors::GradeReport report = vectors::grade_outputs(set, y, bound);
+    std::cout << vectors::format_grade_report(report);
+    if (!args->json.empty()) {
+      nlohmann::json json = vectors::grade_report_json(report);
+      json["vectors"] = args->vectors;
+      json["outputs"] = args->outputs;
+      write_json(args->json, json);
+    }
+    return report.passed() ? int{kPass} : int{kCheckFailed};
+  };
+}
+
+}  // namespace ropecheck::cli

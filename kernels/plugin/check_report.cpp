@@ -1,0 +1,211 @@
+#include "kernels/plugin/check_report.hpp"
+
+#include <cmath>
+#include <fmt/format.h>
+#include <vector>
+
+namespace ropecheck::kernels {
+namespace {
+
+std::string number(double v) {
+  if (v == 0) return "0";
+  if (std::isnan(v)) return "nan";
+  return fmt::format("{:.3g}", v);
+}
+
+std::string xml_escape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default:
+        // XML 1.0 forbids most control characters; keep tab and newline.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') out += ' ';
+        else out += c;
+    }
+  }
+  return out;
+}
+
+// Indents every line after the first.
+std::string indent_lines(const std::string& text, const std::string& prefix) {
+  std::string out;
+  for (char c : text) {
+    out += c;
+    if (c == '\n') out += prefix;
+  }
+  return out;
+}
+
+std::string shorten(const std::string& text, std::size_t width) {
+  return text.size() <= width ? text : text.substr(0, width - 3) + "...";
+}
+
+}  // namespace
+
+std::string summary_table(const CheckReport& report, bool verbose) {
+  std::string out = fmt::format("ropecheck check {}\n", report.library);
+  for (const SubjectOutcome& s : report.subjects) {
+    std::size_t run = 0, failed = 0, total = 0;
+    out += fmt::format("\n{}  (bound: {}{}){}\n", s.subject, s.bound,
+                       s.max_position > 0 ? fmt::format(", positions up to {}", s.max_position) : "",
+                       s.description.empty() ? "" : "  " + s.description);
+    std::string rows, notes, details;
+    for (const ConfigOutcome& c : s.configs) {
+      if (!c.skipped.empty()) {
+        notes += fmt::format("  skipped {}: {}\n", c.config, c.skipped);
+        continue;
+      }
+      ++run;
+      std::vector<std::string> stopped;  // battery properties that failed on a kernel failure
+      for (const properties::Finding& f : c.findings) {
+        ++total;
+        if (f.passed) continue;
+        ++failed;
+        // A crash or hang fails every property that ran into it; the kernel-level row already
+        // says what happened, so these are listed by name on one line.
+        if (f.detail.rfind(kKernelFailurePrefix, 0) == 0) {
+          stopped.push_back(f.property);
+          continue;
+        }
+        // The table shows the first line of the detail; the whole of it (the case and its
+        // replay, for the battery's properties) follows the table.
+        const std::string first_line = f.detail.substr(0, f.detail.find('\n'));
+        rows += fmt::format("  {:<26} {:<22} {:>12} {:>10} {:>10}  {}\n", shorten(f.property, 26),
+                            shorten(f.config, 22), f.position, number(f.measured), number(f.bound),
+                            shorten(first_line, 120));
+        if (verbose && (first_line.size() != f.detail.size() || first_line.size() > 120))
+          details += fmt::format("  {} on {}:\n    {}\n", f.property, f.config,
+                                 indent_lines(f.detail, "    "));
+      }
+      if (!stopped.empty()) {
+        std::string names;
+        for (const std::string& name : stopped) {
+          if (!names.empty()) names += ", ";
+          names += name;
+        }
+        rows += fmt::format("  {:<26} {:<22} {:>12} {:>10} {:>10}  {} failed on the kernel's "
+                            "failure: {}\n", "(battery)", shorten(c.config, 22), "", "", "",
+                            stopped.size(), names);
+      }
+      if (c.stats.nan_outputs > 0 || c.stats.unwritten_outputs > 0)
+        notes += fmt::format("  {}: {} NaN outputs for finite inputs, {} outputs never written, "
+                             "in {} rows\n", c.config, c.stats.nan_outputs,
+                             c.stats.unwritten_outputs, c.stats.rows);
+      for (const KernelEvent& e : c.stats.events)
+        notes += fmt::format("  {} on {}: {} (batch from position {})\n", e.kind, c.config, e.what,
+                             e.position);
+    }
+    out += notes;
+    if (!rows.empty())
+      out += fmt::format("  {:<26} {:<22} {:>12} {:>10} {:>10}  {}\n", "property", "config",
+                         "position", "measured", "bound", "detail") + rows;
+    if (!details.empty()) out += "  counterexamples:\n" + details;
+    if (!verbose && failed > 0)
+      out += "  (the counterexamples, inputs in hex: --verbose, --json or --junit)\n";
+    if (run == 0)
+      out += "  FAIL: the kernel supports none of the configurations checked\n";
+    else
+      out += fmt::format("  {}: {} of {} findings failed on {} configuration{}\n",
+                         s.passed() ? "PASS" : "FAIL", failed, total, run, run == 1 ? "" : "s");
+  }
+  out += fmt::format("\n{}\n", report.passed() ? "PASS: every property holds"
+                                                : "FAIL: some property does not hold");
+  return out;
+}
+
+std::string junit_xml(const CheckReport& report) {
+  std::string suites;
+  std::size_t all_tests = 0, all_failures = 0, all_skipped = 0;
+  for (const SubjectOutcome& s : report.subjects) {
+    std::string cases;
+    std::size_t tests = 0, failures = 0, skipped = 0;
+    for (const ConfigOutcome& c : s.configs) {
+      const std::string classname = xml_escape(s.subject + "." + c.config);
+      if (!c.skipped.empty()) {
+        ++tests;
+        ++skipped;
+        cases += fmt::format("    <testcase classname=\"{}\" name=\"all\"><skipped message=\"{}\"/>"
+                             "</testcase>\n", classname, xml_escape(c.skipped));
+        continue;
+      }
+      for (const properties::Finding& f : c.findings) {
+        ++tests;
+        cases += fmt::format("    <testcase classname=\"{}\" name=\"{}\"", classname,
+                             xml_escape(f.property));
+        if (f.passed) {
+          cases += "/>\n";
+          continue;
+        }
+        ++failures;
+        const std::string message = fmt::format("{} at position {}: measured {} vs bound {}",
+                                                f.property, f.position, number(f.measured),
+                                                number(f.bound));
+        cases += fmt::format(">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
+                             xml_escape(message), xml_escape(f.detail));
+      }
+    }
+    bool any_run = false;
+    for (const ConfigOutcome& c : s.configs) any_run = any_run || c.skipped.empty();
+    if (!any_run) {
+      // A subject that ran nowhere fails as a whole, so CI does not read "0 tests" as success.
+      ++tests;
+      ++failures;
+      cases += fmt::format("    <testcase classname=\"{}\" name=\"supported-configurations\">\n"
+                           "      <failure message=\"the kernel supports none of the "
+                           "configurations checked\"/>\n    </testcase>\n",
+                           xml_escape(s.subject));
+    }
+    suites += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" "
+                          "skipped=\"{}\">\n{}  </testsuite>\n",
+                          xml_escape(s.subject), tests, failures, skipped, cases);
+    all_tests += tests;
+    all_failures += failures;
+    all_skipped += skipped;
+  }
+  return fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                     "<testsuites name=\"ropecheck check {}\" tests=\"{}\" failures=\"{}\" "
+                     "errors=\"0\" skipped=\"{}\">\n{}</testsuites>\n",
+                     xml_escape(report.library), all_tests, all_failures, all_skipped, suites);
+}
+
+nlohmann::json check_json(const CheckReport& report) {
+  using nlohmann::json;
+  json subjects = json::array();
+  for (const SubjectOutcome& s : report.subjects) {
+    json configs = json::array();
+    for (const ConfigOutcome& c : s.configs) {
+      json findings = json::array();
+      for (const properties::Finding& f : c.findings)
+        findings.push_back({{"property", f.property}, {"passed", f.passed},
+                            {"measured", f.measured}, {"bound", f.bound},
+                            {"position", f.position}, {"detail", f.detail}});
+      json events = json::array();
+      for (const KernelEvent& e : c.stats.events)
+        events.push_back({{"kind", e.kind}, {"what", e.what}, {"position", e.position}});
+      json entry = {{"config", c.config}, {"findings", findings}, {"events", events},
+                    {"event_counts", c.stats.event_counts},
+                    {"calls", c.stats.calls}, {"rows", c.stats.rows},
+                    {"nan_outputs", c.stats.nan_outputs},
+                    {"unwritten_outputs", c.stats.unwritten_outputs}};
+      json sweep = json::array();
+      for (const SweepPoint& p : c.sweep)
+        sweep.push_back({{"position", p.position}, {"max_abs_error", p.max_error},
+                         {"max_error_over_bound", p.max_ratio}});
+      entry["position_sweep"] = std::move(sweep);
+      if (!c.skipped.empty()) entry["skipped"] = c.skipped;
+      configs.push_back(std::move(entry));
+    }
+    subjects.push_back({{"subject", s.subject}, {"kernel", s.kernel},
+                        {"description", s.description}, {"dtype", s.dtype}, {"bound", s.bound},
+                        {"max_position", s.max_position}, {"passed", s.passed()},
+                        {"configs", configs}});
+  }
+  return {{"library", report.library}, {"passed", report.passed()}, {"subjects", subjects}};
+}
+
+}  // namespace ropecheck::kernels

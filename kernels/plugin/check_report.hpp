@@ -1,0 +1,23 @@
+// The three renderings of a `check` run: a terminal summary, JUnit XML and JSON.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "kernels/plugin/check_run.hpp"
+
+namespace ropecheck::kernels {
+
+// A table per subject: every failed finding (property, config, position, measured vs bound,
+// the first line of its detail), the kernel's events and NaN counts, and one verdict line per
+// subject; `verbose` adds each failure's whole detail (its counterexample and replay).
+std::string summary_table(const CheckReport& report, bool verbose = false);
+
+// JUnit XML: a testsuite per subject, a testcase per property x configuration (failures carry
+// the detail; unsupported configurations are <skipped/>).
+std::string junit_xml(const CheckReport& report);
+
+// Everything, as one JSON document.
+nlohmann::json check_json(const CheckReport& report);
+
+}  // namespace ropecheck::kernels

@@ -1,0 +1,140 @@
+#include "kernels/plugin/position_sweep.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <optional>
+#include <random>
+#include <string>
+
+#include "kernels/plugin/check_run.hpp"
+#include "properties/error_model.hpp"
+#include "reference/reference.hpp"
+
+namespace ropecheck::kernels {
+namespace {
+
+constexpr std::size_t kRowsPerPosition = 4;
+
+// A value in [-1, 1] with `bits` significant bits: exact in any format of that precision.
+double random_value(std::mt19937_64& rng, int bits) {
+  std::uniform_int_distribution<std::int64_t> mantissa(-(std::int64_t{1} << bits) + 1,
+                                                       (std::int64_t{1} << bits) - 1);
+  return std::ldexp(static_cast<double>(mantissa(rng)), -bits);
+}
+
+}  // namespace
+
+std::vector<std::int64_t> sweep_positions(std::int64_t max_position) {
+  std::vector<std::int64_t> out{0};
+  for (std::int64_t p = 1; p > 0 && p <= max_position; p *= 2) {
+    out.push_back(p);
+    if (p >= 2 && p + p / 2 <= max_position) out.push_back(p + p / 2);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+SweepResult position_sweep(const properties::Subject& subject,
+                           const properties::NamedConfig& named, std::int64_t max_position,
+                           std::uint64_t seed) {
+  SweepResult result;
+  properties::Finding& f = result.finding;
+  f.property = kPositionSweep;
+  f.config = named.name;
+  const RopeConfig& config = named.config;
+  const std::string model = subject.bound_model();
+  const std::int64_t limit = std::min(max_position, properties::position_domain(model));
+  const std::vector<std::int64_t> positions = sweep_positions(limit);
+  const std::int64_t seq_len = positions.back() + 1;
+  const auto d = static_cast<std::size_t>(config.head_dim);
+
+  std::mt19937_64 rng(seed);
+  const int bits = format_traits(subject.dtype()).precision;
+  std::vector<std::int64_t> row_positions;
+  for (std::int64_t m : positions)
+    for (std::size_t r = 0; r < kRowsPerPosition; ++r) row_positions.push_back(m);
+  std::vector<double> x(row_positions.size() * d), y(x.size());
+  for (double& v : x) v = random_value(rng, bits);
+  try {
+    subject.prepare(config, seq_len)->apply_batch(row_positions, x, y);
+  } catch (const properties::KernelFailure& failure) {
+    f.passed = false;
+    f.detail = fmt::format("could not run: {}", failure.what());
+    return result;
+  }
+
+  const reference::Reference oracle(config, seq_len);
+  const double attention = oracle.attention_factor();
+  std::int64_t last_within = -1;  // the last position before the first one outside the bound
+  std::optional<std::int64_t> first_outside;
+  std::string first_miss;  // what went wrong there
+  double worst_ratio = 0;
+  std::int64_t worst_position = 0;
+  std::vector<double> exact(d);
+  for (std::size_t pi = 0; pi < positions.size(); ++pi) {
+    SweepPoint point{positions[pi], 0, 0};
+    for (std::size_t r = 0; r < kRowsPerPosition; ++r) {
+      const std::size_t row = pi * kRowsPerPosition + r;
+      const std::span<const double> in(x.data() + row * d, d);
+      const std::span<const double> out(y.data() + row * d, d);
+      oracle.apply(point.position, in, Dtype::f64, exact);
+      for (int i = 0; i < config.pairs(); ++i) {
+        const auto [a, b] = pair_channels(config.layout, config.rotary_dim, i);
+        properties::PairBoundInput bound_in;
+        bound_in.config = &config;
+        bound_in.seq_len = seq_len;
+        bound_in.pair = i;
+        bound_in.theta = oracle.theta(i);
+        bound_in.attention = attention;
+        bound_in.position = point.position;
+        bound_in.input_sum = std::fabs(in[a]) + std::fabs(in[b]);
+        bound_in.output_abs = attention * std::hypot(in[a], in[b]);
+        const double bound = properties::output_error_bound(model, bound_in);
+        for (int channel : {a, b}) {
+          const auto c = static_cast<std::size_t>(channel);
+          const double error = std::fabs(out[c] - exact[c]);
+          // NaN compares false everywhere: count it as infinitely far outside.
+          const double ratio = std::isnan(error) ? HUGE_VAL
+                               : bound > 0       ? error / bound
+                               : error > 0       ? HUGE_VAL
+                                                 : 0;
+          point.max_error = std::isnan(error) ? HUGE_VAL : std::max(point.max_error, error);
+          point.max_ratio = std::max(point.max_ratio, ratio);
+          if (ratio > 1 && !first_outside) {
+            first_outside = point.position;
+            f.measured = error;
+            f.bound = bound;
+            first_miss = fmt::format("channel {} = {:a}, exact {:a}", channel, out[c], exact[c]);
+          }
+        }
+      }
+    }
+    if (point.max_ratio > worst_ratio) {
+      worst_ratio = point.max_ratio;
+      worst_position = point.position;
+    }
+    if (!first_outside) last_within = point.position;
+    result.points.push_back(point);
+  }
+  if (first_outside) {
+    const auto outside = std::count_if(result.points.begin(), result.points.end(),
+                                       [](const SweepPoint& p) { return p.max_ratio > 1; });
+    f.passed = false;
+    f.position = *first_outside;
+    f.detail = fmt::format("within the {} bound up to position {}, outside it from position {} "
+                           "({}; {} of {} positions outside)",
+                           model, last_within, *first_outside, first_miss, outside,
+                           positions.size());
+  } else {
+    f.measured = worst_ratio;
+    f.bound = 1;
+    f.position = worst_position;
+    f.detail = fmt::format("within the {} bound at all {} positions up to {} (worst error/bound "
+                           "{:.3g} at position {})",
+                           model, positions.size(), positions.back(), worst_ratio, worst_position);
+  }
+  return result;
+}
+
+}  // namespace ropecheck::kernels

@@ -1,0 +1,77 @@
+// Grading against a registry pipeline's derived error bound (--bound PIPELINE).
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/number_format.hpp"
+#include "impl/implementation.hpp"
+#include "kernels/vectors/pipeline_bound.hpp"
+#include "kernels/vectors/tests/hostile_bytes.hpp"
+
+namespace ropecheck::vectors {
+namespace {
+
+using testing::expect_config_error;
+
+VectorSet make_set(Dtype dtype, nlohmann::json config) {
+  VectorSpec spec;
+  spec.config = std::move(config);
+  spec.dtype = dtype;
+  spec.positions_spec = "0,1,1000,2^20,2^31-1";
+  spec.positions = {0, 1, 1000, 1 << 20, (std::int64_t{1} << 31) - 1};
+  spec.heads = 2;
+  return generate_vectors(spec);
+}
+
+// The registry implementation's outputs for every row of the set.
+std::vector<double> registry_outputs(const VectorSet& set, const std::string& impl) {
+  std::vector<std::int64_t> row_positions;
+  for (std::int64_t position : set.positions)
+    row_positions.insert(row_positions.end(), static_cast<std::size_t>(set.heads), position);
+  return apply_rows(find_implementation(impl), set.config, row_positions, set.x, set.seq_len);
+}
+
+const nlohmann::json kPartial = {{"head_dim", 16}, {"partial_rotary_factor", 0.5},
+                                 {"rope_theta", 500000.0}, {"layout", "half"}};
+
+TEST(PipelineBound, RegistryOutputsMeetTheirOwnPipelinesBound) {
+  for (const auto& [dtype, pipeline] : {std::pair{Dtype::f32, "f32"},
+                                        std::pair{Dtype::bf16, "bf16-hf"},
+                                        std::pair{Dtype::f64, "f64"}}) {
+    const VectorSet set = make_set(dtype, kPartial);
+    const std::vector<double> y = registry_outputs(set, std::string("elementwise:") + pipeline);
+    const GradeReport report = grade_outputs(set, y, pipeline_bound(set, pipeline));
+    EXPECT_TRUE(report.passed()) << format_grade_report(report);
+    EXPECT_EQ(report.bound, std::string("pipeline ") + pipeline);
+    EXPECT_TRUE(grade_outputs(set, set.expected, pipeline_bound(set, pipeline)).passed());
+  }
+}
+
+TEST(PipelineBound, FailsOutputsOutsideTheBoundAndAnyChangedPassThroughChannel) {
+  const VectorSet set = make_set(Dtype::f32, kPartial);
+  const GradeBound bound = pipeline_bound(set, "f32");
+  std::vector<double> y = set.expected;
+  y[16 * 3 + 2] = round_to(y[16 * 3 + 2] + 1e-3, Dtype::f32);  // rotated channel 2
+  GradeReport report = grade_outputs(set, y, bound);
+  EXPECT_EQ(report.violations, 1u);
+  EXPECT_EQ(report.first_violation->channel, 2);
+  y = set.expected;
+  const double passed_through = y[16 * 3 + 12];  // channel 12 >= rotary dim 8
+  y[16 * 3 + 12] = std::nextafter(static_cast<float>(passed_through), 2.0f);
+  report = grade_outputs(set, y, bound);
+  EXPECT_EQ(report.violations, 1u);
+  EXPECT_EQ(report.first_violation->pair, -1);
+}
+
+TEST(PipelineBound, RefusesUnknownNamesAndOtherDtypes) {
+  const VectorSet bf16 = make_set(Dtype::bf16, kPartial);
+  expect_config_error([&] { pipeline_bound(bf16, "f32"); }, "--bound",
+                      "pipeline f32 stores f32 but the vectors are bf16; accepted: exact, bf16-hf");
+  expect_config_error([&] { pipeline_bound(bf16, "nope"); }, "--bound", "unknown bound \"nope\"");
+  const VectorSet f16 = make_set(Dtype::f16, kPartial);
+  expect_config_error([&] { pipeline_bound(f16, "f32"); }, "--bound",
+                      "accepted: exact (or --max-ulp N)");
+}
+
+}  // namespace
+}  // namespace ropecheck::vectors
