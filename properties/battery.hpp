@@ -19,6 +19,8 @@ struct BatteryOptions {
   std::vector<NamedConfig> configs;  // empty: a default set (presets and generated configs)
   std::uint64_t seed = 20261123;
   int cases_per_property = 50;       // random cases per property and config
+  // Largest |position| of any generated case (callers pass half a kernel's accepted range, so
+  // that properties adding two positions stay inside it).
   std::int64_t max_position = (std::int64_t{1} << 31) - 1;
 };
 
