@@ -206,8 +206,16 @@ double output_error_bound(std::string_view p, const PairBoundInput& in) {
       2 * underflow_eta(u_rotation);
   // A final rounding to storage (bf16-cache: relative u, or absolute eta of bf16 when the result
   // is subnormal there), and the reference's own rounding to f64.
-  const double storage =
+  double storage =
       u_output > 0 ? u_output * (in.output_abs + before_output) + underflow_eta(kUBf16) : 0;
+  // A subject storing a coarser format than the pipeline's own rounds once more: half an ulp
+  // relative (2^-p), or half its smallest subnormal below the normal range.
+  const int pipeline_precision = p == "f64" ? 53 : (p == "bf16-hf" || p == "bf16-cache") ? 8 : 24;
+  if (in.storage && format_traits(*in.storage).precision < pipeline_precision) {
+    const FormatTraits f = format_traits(*in.storage);
+    storage += std::ldexp(1.0, -f.precision) * (in.output_abs + before_output) +
+               std::ldexp(1.0, f.emin - f.precision);
+  }
   return before_output + storage + kU64 * in.output_abs + std::numeric_limits<double>::denorm_min();
 }
 

@@ -6,6 +6,9 @@
 #include <string>
 #include <string_view>
 
+#include <optional>
+
+#include "core/number_format.hpp"
 #include "core/rope_config.hpp"
 
 namespace ropecheck::properties {
@@ -20,6 +23,9 @@ struct PairBoundInput {
   std::int64_t position = 0;  // m
   double input_sum = 0;       // |x_a| + |x_b|
   double output_abs = 0;      // |y| of the component, or a bound on it (a * hypot(x_a, x_b))
+  // The subject's storage format. When it is coarser than the pipeline's own (an f16 kernel
+  // claiming the f32 pipeline), the final rounding to it is added to the bound.
+  std::optional<Dtype> storage;
 };
 
 // Bound on |y_component - exact| for a subject claiming `pipeline`'s error model; +inf outside

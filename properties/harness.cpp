@@ -50,6 +50,7 @@ std::vector<double> Harness::bounds(std::int64_t position, const std::vector<dou
     in.input_sum = std::fabs(x[a]) + std::fabs(x[b]);
     // |y_a|, |y_b| <= a * hypot(x_a, x_b): the rotation preserves the pair's norm.
     in.output_abs = attention_ * std::hypot(x[a], x[b]);
+    in.storage = subject_.dtype();
     out[a] = out[b] = output_error_bound(model, in);
   }
   return out;

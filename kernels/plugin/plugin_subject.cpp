@@ -280,7 +280,9 @@ std::string default_bound(Dtype dtype) {
     case Dtype::f64: return "f64";
     case Dtype::f32: return "f32";
     case Dtype::bf16: return "bf16-hf";
-    case Dtype::f16: return "";
+    // No pipeline stores f16; the f32 pipeline's bound plus the final rounding to f16 applies
+    // (properties/error_model.hpp adds it for any storage coarser than the pipeline's).
+    case Dtype::f16: return "f32";
   }
   return "";
 }

@@ -103,7 +103,7 @@ TEST(PluginSubject, BoundIsTheFlagThenTheClaimThenTheDtypeDefault) {
   EXPECT_EQ(subject_of("correct_f32", Dtype::f32, "ggml-f32").bound_model(), "ggml-f32");
   EXPECT_EQ(default_bound(Dtype::f64), "f64");
   EXPECT_EQ(default_bound(Dtype::bf16), "bf16-hf");
-  EXPECT_EQ(default_bound(Dtype::f16), "");
+  EXPECT_EQ(default_bound(Dtype::f16), "f32");  // plus the final rounding to f16
 }
 
 }  // namespace
