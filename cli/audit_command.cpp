@@ -11,10 +11,10 @@
 #include <thread>
 #include <unistd.h>
 
-#include "cli/audit/audit_engine.hpp"
-#include "cli/audit/audit_json.hpp"
-#include "cli/audit/audit_report.hpp"
-#include "cli/audit/position_spec.hpp"
+#include "audit/audit_engine.hpp"
+#include "audit/audit_json.hpp"
+#include "audit/audit_report.hpp"
+#include "audit/position_spec.hpp"
 #include "cli/commands.hpp"
 #include "cli/output_files.hpp"
 #include "core/config_error.hpp"

@@ -7,7 +7,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "cli/audit/position_spec.hpp"
+#include "audit/position_spec.hpp"
 #include "cli/commands.hpp"
 #include "cli/output_files.hpp"
 #include "core/config_error.hpp"

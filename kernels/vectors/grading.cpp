@@ -4,7 +4,7 @@
 #include <fmt/format.h>
 #include <stdexcept>
 
-#include "cli/json_numbers.hpp"
+#include "core/json_numbers.hpp"
 #include "kernels/vectors/dtype_codec.hpp"
 #include "kernels/vectors/ulp_distance.hpp"
 

@@ -1,4 +1,4 @@
-#include "cli/audit/audit_engine.hpp"
+#include "audit/audit_engine.hpp"
 
 #include <Eigen/Core>
 #include <algorithm>

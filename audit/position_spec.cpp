@@ -1,4 +1,4 @@
-#include "cli/audit/position_spec.hpp"
+#include "audit/position_spec.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli/audit/audit_types.hpp"
+#include "audit/audit_types.hpp"
 
 namespace ropecheck::audit {
 

@@ -1,10 +1,10 @@
-#include "cli/audit/audit_json.hpp"
+#include "audit/audit_json.hpp"
 
 #include <fmt/format.h>
 
-#include "cli/audit/audit_engine.hpp"
-#include "cli/audit/position_spec.hpp"
-#include "cli/json_numbers.hpp"
+#include "audit/audit_engine.hpp"
+#include "audit/position_spec.hpp"
+#include "core/json_numbers.hpp"
 #include "core/config_error.hpp"
 #include "core/hf_config.hpp"
 

@@ -1,12 +1,12 @@
-#include "cli/audit/audit_report.hpp"
+#include "audit/audit_report.hpp"
 
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <fmt/format.h>
 
-#include "cli/audit/audit_engine.hpp"
-#include "cli/json_numbers.hpp"
+#include "audit/audit_engine.hpp"
+#include "core/json_numbers.hpp"
 
 namespace ropecheck::audit {
 namespace {

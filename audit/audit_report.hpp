@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "cli/audit/audit_types.hpp"
+#include "audit/audit_types.hpp"
 
 namespace ropecheck::audit {
 

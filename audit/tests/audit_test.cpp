@@ -1,10 +1,10 @@
 // The audit engine: position syntax, determinism across threads and shards, safe positions.
 #include <gtest/gtest.h>
 
-#include "cli/audit/audit_engine.hpp"
-#include "cli/audit/audit_json.hpp"
-#include "cli/audit/audit_report.hpp"
-#include "cli/audit/position_spec.hpp"
+#include "audit/audit_engine.hpp"
+#include "audit/audit_json.hpp"
+#include "audit/audit_report.hpp"
+#include "audit/position_spec.hpp"
 #include "core/config_error.hpp"
 #include "core/presets.hpp"
 

@@ -1,4 +1,4 @@
-#include "cli/json_numbers.hpp"
+#include "core/json_numbers.hpp"
 
 #include <cerrno>
 #include <cmath>

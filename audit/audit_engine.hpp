@@ -5,7 +5,7 @@
 #include <atomic>
 #include <functional>
 
-#include "cli/audit/audit_types.hpp"
+#include "audit/audit_types.hpp"
 
 namespace ropecheck::audit {
 
