@@ -20,5 +20,6 @@ Runner add_merge_command(CLI::App& app);
 Runner add_vectors_command(CLI::App& app);
 Runner add_grade_command(CLI::App& app);
 Runner add_check_command(CLI::App& app);
+Runner add_config_command(CLI::App& app);
 
 }  // namespace ropecheck::cli

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   add(add_vectors_command);
   add(add_grade_command);
   add(add_check_command);
+  add(add_config_command);
 
   try {
     app.parse(argc, argv);

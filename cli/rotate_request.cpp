@@ -6,6 +6,7 @@
 #include "core/json_numbers.hpp"
 #include "core/config_error.hpp"
 #include "core/hf_config.hpp"
+#include "core/hf_config_report.hpp"
 #include "core/presets.hpp"
 #include "impl/implementation.hpp"
 #include "reference/reference.hpp"
@@ -18,7 +19,7 @@ using nlohmann::json;
 // Positions must be exact integers below 2^53 so that every pipeline and the oracle see the same m.
 constexpr double kMaxPosition = 9007199254740992.0;  // 2^53
 
-RopeConfig read_config(const json& request) {
+ResolvedRope read_config(const json& request) {
   const bool has_config = request.contains("config");
   const bool has_preset = request.contains("preset");
   if (has_config == has_preset)
@@ -32,9 +33,9 @@ RopeConfig read_config(const json& request) {
   if (has_preset) {
     if (!request["preset"].is_string()) throw ConfigError("preset", "must be a preset name");
     const Preset& preset = find_preset(request["preset"].get<std::string>());
-    return parse_hf_config(preset.config, options);
+    return resolve_hf_config(preset.config, options);
   }
-  return parse_hf_config(request["config"], options);
+  return resolve_hf_config(request["config"], options);
 }
 
 std::vector<std::int64_t> read_positions(const json& request) {
@@ -82,7 +83,8 @@ std::vector<double> read_rows(const json& request, std::size_t rows, int head_di
 RotateRequest parse_rotate_request(const json& request) {
   if (!request.is_object()) throw ConfigError("request", "must be a JSON object");
   RotateRequest out;
-  out.config = read_config(request);
+  out.resolved = read_config(request);
+  out.config = out.resolved.config;
 
   if (!request.contains("impl") || !request["impl"].is_string())
     throw ConfigError("impl", "missing: give \"reference\" or a name from `ropecheck impls`");
@@ -161,6 +163,8 @@ json run_rotate(const RotateRequest& request) {
             {"rope_theta", c.base},
             {"layout", std::string(layout_name(c.layout))},
             {"rope_type", std::string(rope_type_name(c.scaling.type))}}},
+          {"resolved",
+           json::parse(resolved_json(request.resolved, request.seq_len, attention).dump())},
           {"y", std::move(rows)},
           {"y_hex", std::move(hex_rows)}};
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/hf_config.hpp"
 #include "core/number_format.hpp"
 #include "core/rope_config.hpp"
 
@@ -15,6 +16,7 @@ namespace ropecheck::cli {
 // A validated rotate request.
 struct RotateRequest {
   RopeConfig config;
+  ResolvedRope resolved;  // `config` with the origin of each value
   std::string impl;  // a registry name or "reference"
   Dtype dtype = Dtype::f64;
   std::vector<std::int64_t> positions;

@@ -1,31 +1,61 @@
-// Reading a RoPE configuration from Hugging Face config.json keys (plus ropecheck's "layout").
+// Reading a RoPE configuration from Hugging Face config.json keys (plus ropecheck's "layout"),
+// the way transformers 5.x resolves them: explicit key, then the model class's default
+// (core/model_families.hpp), then Hugging Face's generic default (spec/rope.md §11).
 #pragma once
 
+#include <map>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
+#include <vector>
 
 #include "core/rope_config.hpp"
 
 namespace ropecheck {
 
-// Which attention layers' RoPE to read from a config that has several (Gemma 3): the
-// `rope_parameters` sub-object of that name, or for legacy configs `rope_local_base_freq`
-// (sliding_attention) versus `rope_theta` + `rope_scaling` (full_attention).
+// Which attention layers' RoPE to read from a config whose layer types differ (Gemma 3,
+// gpt-oss, Olmo 3, EXAONE 4, Llama 4, Qwen3-Next ...). The name must be a layer type of the
+// model (its family's, or the file's `layer_types`); a layer type without RoPE is an error.
 struct HfConfigOptions {
   std::string layer_type = "full_attention";
 };
 
+// A configuration as resolved, with where each value came from.
+struct ResolvedRope {
+  RopeConfig config;
+  std::string model_type;    // as read ("" when the file has none)
+  std::string config_class;  // the family's config class ("" when model_type is not in the table)
+  std::string layer_type;
+  // Parameter name -> origin: "file: rope_scaling.factor", "default of Gemma3TextConfig
+  // (transformers 5.x ...)", "derived: hidden_size / num_attention_heads", ...
+  std::map<std::string, std::string> origin;
+  std::vector<std::string> notes;  // readings worth knowing (generic reading, mrope, ...)
+};
+
+// One layer type of a model and whether it rotates.
+struct LayerTypeInfo {
+  std::string name;
+  bool rotary = true;
+  std::string reason;  // for a layer type without RoPE: why (the modeling code's rule)
+};
+
 // Reads and validates a config; throws ConfigError naming the key and what is accepted.
-// Keys: head_dim (or qk_rope_head_dim, hidden_size/num_attention_heads, n_embd/n_head),
-// rotary_dim or partial_rotary_factor (or rotary_pct), rope_theta (or rotary_emb_base; 10000
-// when absent, as in Hugging Face), max_position_embeddings (or n_positions),
-// original_max_position_embeddings, rope_scaling / rope_parameters with rope_type or legacy
-// type, rope_interleave, and "layout": "half" | "interleaved".
+ResolvedRope resolve_hf_config(const nlohmann::json& config, const HfConfigOptions& options = {});
+
+// resolve_hf_config(...).config.
 RopeConfig parse_hf_config(const nlohmann::json& config, const HfConfigOptions& options = {});
+
+// Every layer type of the model described by `config`, in order: the file's `layer_types`
+// (distinct, first appearance first), else its per-layer rope_parameters table, else the
+// family's layer types, else full_attention. Throws ConfigError for malformed layer types.
+std::vector<LayerTypeInfo> hf_layer_types(const nlohmann::json& config);
 
 // Throws ConfigError if the configuration is unusable (odd or zero rotary dim, base <= 1,
 // factor < 1, missing parameters, list lengths, non-finite numbers, ...). Errors about scaling
 // parameters name them under `scaling_path` ("rope_scaling.", "rope_parameters.", ...).
 void validate(const RopeConfig& config, const std::string& scaling_path = "rope_scaling.");
+
+// Largest head_dim and rotary dim accepted (spec/rope.md §12): far above any real model, small
+// enough that every dimension fits an int and every buffer size is checked arithmetic.
+inline constexpr std::int64_t kMaxHeadDim = std::int64_t{1} << 16;
 
 }  // namespace ropecheck

@@ -64,9 +64,13 @@ void validate_scaling(const RopeConfig& config, const std::string& path) {
       break;
     case RopeType::llama3:
       require_factor(key("factor"), s.factor);
-      if (!(s.low_freq_factor > 0 && s.high_freq_factor > s.low_freq_factor))
+      // low == high is accepted: the medium band is then empty (every pair is either kept or
+      // divided by s), as Hugging Face computes Llama 4 Scout's configuration.
+      require_finite(key("low_freq_factor"), s.low_freq_factor);
+      require_finite(key("high_freq_factor"), s.high_freq_factor);
+      if (!(s.low_freq_factor > 0 && s.high_freq_factor >= s.low_freq_factor))
         throw ConfigError(key("high_freq_factor"),
-                          fmt::format("need 0 < low_freq_factor < high_freq_factor, got {} and {}",
+                          fmt::format("need 0 < low_freq_factor <= high_freq_factor, got {} and {}",
                                       s.low_freq_factor, s.high_freq_factor));
       require_context(config, "llama3");
       break;
@@ -98,6 +102,9 @@ void validate_scaling(const RopeConfig& config, const std::string& path) {
 }  // namespace
 
 void validate(const RopeConfig& config, const std::string& scaling_path) {
+  if (config.head_dim > kMaxHeadDim)
+    throw ConfigError("head_dim",
+                      fmt::format("{} exceeds the cap of {} (2^16)", config.head_dim, kMaxHeadDim));
   if (config.head_dim <= 0 || config.head_dim % 2 != 0)
     throw ConfigError("head_dim",
                       fmt::format("must be a positive even number, got {}", config.head_dim));

@@ -98,7 +98,12 @@ std::vector<Interval> llama3_frequencies(const RopeConfig& c, const Interval& ln
     // wavelen > L0/lff <=> sm < 0 (theta0/s), wavelen < L0/hff <=> sm > 1 (theta0), and the
     // medium band (bounds inclusive) is the blend itself. The map is continuous, so no band
     // decision has to be made on an uncertain value.
-    const Interval smooth = clamp01((l0_over_2pi * theta0 - lff) / band);
+    // With low_freq_factor == high_freq_factor (Llama 4 Scout) the medium band is empty: the
+    // pair is kept when L0/wavelen > lff and divided by s when it is below (equality, where
+    // Hugging Face computes 0/0, is decided at higher precision or never reached).
+    const Interval smooth = s.high_freq_factor == s.low_freq_factor
+                                ? (certainly_less(lff, l0_over_2pi * theta0) ? one : point(0.0, p))
+                                : clamp01((l0_over_2pi * theta0 - lff) / band);
     theta.push_back(theta0 * (inv_s + smooth * (one - inv_s)));
   }
   return theta;

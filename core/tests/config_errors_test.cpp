@@ -112,8 +112,13 @@ TEST(ConfigErrors, NonFiniteAndNonNumeric) {
 TEST(ConfigErrors, Llama3FactorsOrdered) {
   const std::string message = error_of(
       with_scaling({{"rope_type", "llama3"}, {"factor", 8}, {"low_freq_factor", 4},
-                    {"high_freq_factor", 4}, {"original_max_position_embeddings", 8192}}));
+                    {"high_freq_factor", 2}, {"original_max_position_embeddings", 8192}}));
   EXPECT_NE(message.find("high_freq_factor"), std::string::npos);
+  // low == high is Llama 4 Scout's setting: an empty medium band, accepted.
+  const RopeConfig scout = parse_hf_config(
+      with_scaling({{"rope_type", "llama3"}, {"factor", 16}, {"low_freq_factor", 1},
+                    {"high_freq_factor", 1}, {"original_max_position_embeddings", 8192}}));
+  EXPECT_EQ(scout.scaling.low_freq_factor, scout.scaling.high_freq_factor);
 }
 
 TEST(ConfigErrors, BadLayoutAndMissingHeadDim) {

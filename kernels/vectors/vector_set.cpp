@@ -8,6 +8,7 @@
 #include "core/json_numbers.hpp"
 #include "core/config_error.hpp"
 #include "core/hf_config.hpp"
+#include "core/hf_config_report.hpp"
 #include "kernels/vectors/input_draw.hpp"
 #include "reference/reference.hpp"
 
@@ -30,13 +31,16 @@ std::string rope_summary(const RopeConfig& config, double attention_factor) {
   return rope.dump();
 }
 
-std::map<std::string, std::string> make_metadata(const VectorSpec& spec, const RopeConfig& config,
+std::map<std::string, std::string> make_metadata(const VectorSpec& spec,
+                                                 const ResolvedRope& resolved,
                                                  std::int64_t seq_len, double attention_factor) {
+  const RopeConfig& config = resolved.config;
   std::map<std::string, std::string> metadata = {
       {"ropecheck_vectors", std::string(kVectorsVersion)},
       {"config", spec.config.dump()},
       {"layer_type", spec.layer_type},
       {"rope", rope_summary(config, attention_factor)},
+      {"rope_resolved", resolved_json(resolved, seq_len, attention_factor).dump()},
       {"dtype", std::string(dtype_name(spec.dtype))},
       {"seq_len", std::to_string(seq_len)},
       {"seed", std::to_string(spec.seed)},
@@ -86,7 +90,8 @@ std::vector<std::int64_t> VectorSet::shape() const {
 
 VectorSet generate_vectors(const VectorSpec& spec) {
   VectorSet set;
-  set.config = parse_hf_config(spec.config, {.layer_type = spec.layer_type});
+  const ResolvedRope resolved = resolve_hf_config(spec.config, {.layer_type = spec.layer_type});
+  set.config = resolved.config;
   if (spec.heads < 1 || spec.heads > 4096)
     throw ConfigError("--heads", fmt::format("{} is out of range; accepted: 1..4096", spec.heads));
   if (spec.positions.empty()) throw ConfigError("--positions", "selects no position");
@@ -113,7 +118,7 @@ VectorSet generate_vectors(const VectorSpec& spec) {
     oracle.apply(position, std::span<const double>(set.x).subspan(row * width, width),
                  spec.dtype, std::span<double>(set.expected).subspan(row * width, width));
   }
-  set.metadata = make_metadata(spec, set.config, seq_len, oracle.attention_factor());
+  set.metadata = make_metadata(spec, resolved, seq_len, oracle.attention_factor());
   return set;
 }
 

@@ -136,6 +136,34 @@ TEST(ExactFrequencies, Llama3KeepsShortWavelengthsAndDividesLongOnes) {
   }
 }
 
+TEST(ExactFrequencies, Llama3WithEqualFactorsHasNoMediumBand) {
+  // Llama 4 Scout: low_freq_factor == high_freq_factor == 1, factor 16, L0 = 8192. Every pair is
+  // either kept (wavelength below L0) or divided by 16 (above): no blend.
+  RopeConfig c;
+  c.head_dim = c.rotary_dim = 128;
+  c.base = 500000.0;
+  c.max_position_embeddings = 10485760;
+  c.scaling.type = RopeType::llama3;
+  c.scaling.factor = 16.0;
+  c.scaling.low_freq_factor = c.scaling.high_freq_factor = 1.0;
+  c.scaling.original_max_position_embeddings = 8192;
+  const auto def = ExactFrequencies(with_type(c, RopeType::standard), 1).at(256);
+  const auto l3 = ExactFrequencies(c, 1).at(256);
+  int kept = 0, divided = 0;
+  for (int i = 0; i < c.rotary_dim / 2; ++i) {
+    const double wavelen = 2 * M_PI / mpfr_get_d(def->theta[i].lo(), MPFR_RNDN);
+    if (wavelen < 8192) {
+      EXPECT_TRUE(overlap(l3->theta[i], def->theta[i])) << "pair " << i;
+      ++kept;
+    } else {
+      EXPECT_TRUE(overlap(l3->theta[i], scaled(def->theta[i], 16.0))) << "pair " << i;
+      ++divided;
+    }
+  }
+  EXPECT_GT(kept, 0);
+  EXPECT_GT(divided, 0);
+}
+
 TEST(ExactFrequencies, YarnLiesBetweenInterpolationAndExtrapolation) {
   std::mt19937_64 rng(26);
   for (int n = 0; n < 60; ++n) {
