@@ -59,6 +59,7 @@ std::string value_text(const nlohmann::ordered_json& value) {
     for (const auto& v : value) out += " " + v.dump();
     return out + "]";
   }
+  if (value.is_string()) return value.get<std::string>();
   return value.is_null() ? "-" : value.dump();
 }
 

@@ -332,6 +332,22 @@ struct Resolver {
                       "missing: give head_dim (or hidden_size and num_attention_heads)");
   }
 
+  // PhimoeRotaryEmbedding multiplies cos and sin by short_mscale or long_mscale (by the same
+  // switch as the lists) instead of LongRoPE's derived factor. One attention factor serves both
+  // lists here, so the two must agree (they do in Phi-3.5-MoE); anything else is refused.
+  void read_phimoe_mscale(const Section& params) {
+    const Found short_found = params.get("short_mscale");
+    const Found long_found = params.get("long_mscale");
+    if (!short_found && !long_found) return;
+    const auto short_v = number(short_found), long_v = number(long_found);
+    if (!short_v || !long_v || *short_v != *long_v)
+      throw ConfigError(params.name("long_mscale"),
+                        "short_mscale and long_mscale must both be given and equal (PhiMoE's "
+                        "per-list attention factor is modelled as one value)");
+    out.config.scaling.attention_factor = *short_v;
+    note_origin("attention_factor", short_found.origin + " (= long_mscale; PhimoeRotaryEmbedding)");
+  }
+
   void read_scaling(const Section& params, bool model_scaling) {
     RopeConfig& config = out.config;
     RopeScaling& s = config.scaling;
@@ -447,6 +463,7 @@ struct Resolver {
         note_origin("short_factor", short_found.origin);
         note_origin("long_factor", long_found.origin);
         if (auto v = read_number("factor")) s.factor = *v;
+        if (d.family != nullptr && d.family->model_type == "phimoe") read_phimoe_mscale(params);
         break;
       }
       case RopeType::proportional:

@@ -245,6 +245,29 @@ TEST(ModelFamilies, MropeIsDefaultRopeForTextPositions) {
   EXPECT_TRUE(has(r.notes.front(), "3-D"));
 }
 
+TEST(ModelFamilies, PhimoeMscaleIsTheAttentionFactor) {
+  json config = {{"model_type", "phimoe"},
+                 {"hidden_size", 4096},
+                 {"num_attention_heads", 32},
+                 {"max_position_embeddings", 131072},
+                 {"original_max_position_embeddings", 4096},
+                 {"rope_scaling",
+                  {{"type", "longrope"},
+                   {"short_factor", json::array()},
+                   {"long_factor", json::array()},
+                   {"short_mscale", 1.243163121016122},
+                   {"long_mscale", 1.243163121016122}}}};
+  for (int i = 0; i < 64; ++i) {
+    config["rope_scaling"]["short_factor"].push_back(1.0);
+    config["rope_scaling"]["long_factor"].push_back(2.0);
+  }
+  const ResolvedRope r = resolve_hf_config(config);
+  EXPECT_EQ(r.config.scaling.attention_factor, 1.243163121016122);
+  EXPECT_EQ(r.config.base, 1e6);  // PhimoeConfig's default_theta
+  config["rope_scaling"]["long_mscale"] = 1.5;
+  EXPECT_TRUE(has(error_of(config), "short_mscale and long_mscale"));
+}
+
 TEST(ModelFamilies, FalconWithAlibiHasNoRope) {
   EXPECT_TRUE(has(error_of(json{{"model_type", "falcon"},
                                 {"hidden_size", 4544},
