@@ -5,6 +5,7 @@
 #include <cmath>
 #include <fmt/format.h>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <thread>
 
@@ -63,6 +64,32 @@ struct Context {
   std::size_t score_stride;
 };
 
+// |got - (hi + lo)|, the error of one output against the exact value hi + lo. For f64 pipelines
+// this is the true error, not the distance to the correctly rounded double (which would read 0
+// for a correctly rounded output). NaN where a number was due, or the reverse, is +inf.
+double pair_error(double got, double hi, double lo) {
+  if (std::isnan(got) && std::isnan(hi)) return 0.0;
+  if (got == hi && std::isinf(got)) return 0.0;
+  const double err = std::fabs((got - hi) - lo);
+  return std::isnan(err) ? HUGE_VAL : err;
+}
+
+// Whether a threshold test on these errors could decide differently with hi + lo from the MPFR
+// path: the fast path's hi + lo is within `bound` of the exact value, the MPFR path's within
+// 2^-100 a X (far less), and each evaluation of pair_error rounds twice (u |got - hi| and u |err|).
+// So the two computed errors differ by at most bound + 2^-51 (|got - hi| + err) (spec/audit.md).
+bool near_threshold(const AuditOptions& o, const double (&err)[2], double diff_a, double diff_b,
+                    double bound) {
+  const double diffs[2] = {diff_a, diff_b};
+  for (int s = 0; s < 2; ++s) {
+    if (!std::isfinite(err[s])) continue;
+    const double slack = 2 * bound + 0x1p-51 * (std::fabs(diffs[s]) + err[s]);
+    for (double t : o.thresholds)
+      if (std::fabs(err[s] - t) <= slack) return true;
+  }
+  return false;
+}
+
 void update_worst(Worst& worst, double error, std::int64_t m, int channel, double xa, double xb,
                   double got, double expected) {
   // Ties keep the earlier position, so the worst input is the same in every reduction order.
@@ -78,24 +105,27 @@ void measure_position(const Context& ctx, std::size_t index, BlockResult& out) {
   const auto dim = static_cast<std::size_t>(c.head_dim);
   const bool with_scores = index % ctx.score_stride == 0;
 
-  // Reference outputs are shared by every implementation of the same dtype.
-  // exact = hi + lo (the reference's exact output to about 2^-106), rounded = RN_dtype(exact).
+  // Reference outputs are shared by every implementation of the same dtype: rounded =
+  // RN_dtype(exact), and the exact output as hi + lo within bound[pair] (the certified fast
+  // path's double-double, or MPFR's where it cannot evaluate a pair).
   struct PerDtype {
-    std::vector<std::vector<double>> x, exact64, exact_lo, rounded;
+    std::vector<std::vector<double>> x, hi, lo, rounded, bound;
+    std::optional<double> score;  // the exact score of (x[0], x[1]) at (m, n)
   };
   std::map<Dtype, PerDtype> per_dtype;
-  auto reference_for = [&](Dtype dtype) -> const PerDtype& {
+  auto reference_for = [&](Dtype dtype) -> PerDtype& {
     auto [it, inserted] = per_dtype.try_emplace(dtype);
     if (inserted) {
       for (int h = 0; h < o.heads; ++h) {
         auto x = random_head(o.seed, m, h, c.head_dim, dtype);
-        std::vector<double> hi(dim), lo(dim), yd(dim);
-        ctx.oracle.apply_exact(m, x, hi, lo);
-        ctx.oracle.apply(m, x, dtype, yd);
+        std::vector<double> hi(dim), lo(dim), yd(dim), bound(static_cast<std::size_t>(c.pairs()));
+        out.work.exact_mpfr += ctx.oracle.apply_with_exact(m, x, dtype, yd, hi, lo, bound);
+        out.work.pairs += static_cast<std::uint64_t>(c.pairs());
         it->second.x.push_back(std::move(x));
-        it->second.exact64.push_back(std::move(hi));
-        it->second.exact_lo.push_back(std::move(lo));
+        it->second.hi.push_back(std::move(hi));
+        it->second.lo.push_back(std::move(lo));
         it->second.rounded.push_back(std::move(yd));
+        it->second.bound.push_back(std::move(bound));
       }
     }
     return it->second;
@@ -104,7 +134,7 @@ void measure_position(const Context& ctx, std::size_t index, BlockResult& out) {
   for (std::size_t k = 0; k < ctx.impls.size(); ++k) {
     const Implementation& impl = *ctx.impls[k];
     const PreparedRope& rope = *ctx.prepared[k];
-    const PerDtype& ref = reference_for(impl.dtype());
+    PerDtype& ref = reference_for(impl.dtype());
     ImplBlock& block = out.impls[k];
     CellStats& cell = block.bands[band];
     double position_max = 0;
@@ -114,24 +144,36 @@ void measure_position(const Context& ctx, std::size_t index, BlockResult& out) {
       rope.apply(m, x, y);
       for (int i = 0; i < c.pairs(); ++i) {
         const auto [a, b] = pair_channels(c.layout, c.rotary_dim, i);
-        const double norm = std::hypot(ref.exact64[h][a], ref.exact64[h][b]);
+        double hi[2] = {ref.hi[h][a], ref.hi[h][b]}, lo[2] = {ref.lo[h][a], ref.lo[h][b]};
+        double err[2];
+        auto measure = [&] {
+          for (int s = 0; s < 2; ++s) err[s] = pair_error(y[s == 0 ? a : b], hi[s], lo[s]);
+        };
+        measure();
+        // The threshold tests must decide as they would on the MPFR path's hi + lo: where an
+        // error lies within the fast path's uncertainty of a threshold, redo the pair by MPFR.
+        if (near_threshold(o, err, y[a] - hi[0], y[b] - hi[1], ref.bound[h][i]) &&
+            std::isfinite(x[a]) && std::isfinite(x[b])) {
+          const reference::ExactPair e = ctx.oracle.exact_pair_mpfr(m, i, x[a], x[b]);
+          hi[0] = e.a_hi, lo[0] = e.a_lo, hi[1] = e.b_hi, lo[1] = e.b_lo;
+          measure();
+          out.work.refined += 1;
+        }
+        const double norm = std::hypot(hi[0], hi[1]);
         const double ulp = ulp_in(norm, impl.dtype());
-        for (int ch : {a, b}) {
-          const double got = y[ch], want = ref.exact64[h][ch], rounded = ref.rounded[h][ch];
-          const bool both_nan = std::isnan(got) && std::isnan(want);
-          // |got - (hi + lo)|: for f64 pipelines this is the true error, not the distance to the
-          // correctly rounded double (which would read 0 for a correctly rounded output).
-          double err = both_nan ? 0.0 : std::fabs((got - want) - ref.exact_lo[h][ch]);
-          if (got == want && std::isinf(got)) err = 0;
-          if (std::isnan(err)) err = HUGE_VAL;  // NaN where a number was due, or vice versa
-          const double err_ulp = err / ulp;
+        for (int s = 0; s < 2; ++s) {
+          const int ch = s == 0 ? a : b;
+          const double got = y[ch], rounded = ref.rounded[h][ch];
+          const bool both_nan = std::isnan(got) && std::isnan(hi[s]);
+          const double e = err[s];
+          const double err_ulp = e / ulp;
           cell.outputs += 1;
           cell.correctly_rounded += (got == rounded || both_nan) ? 1 : 0;
-          cell.sum_abs_err += err;
+          cell.sum_abs_err += e;
           cell.sum_err_ulp_norm += err_ulp;
-          update_worst(cell.max_abs_err, err, m, ch, x[a], x[b], got, rounded);
+          update_worst(cell.max_abs_err, e, m, ch, x[a], x[b], got, rounded);
           update_worst(cell.max_err_ulp_norm, err_ulp, m, ch, x[a], x[b], got, rounded);
-          position_max = std::max(position_max, err);
+          position_max = std::max(position_max, e);
         }
       }
     }
@@ -154,10 +196,19 @@ void measure_position(const Context& ctx, std::size_t index, BlockResult& out) {
     const double scale = rotary_norm(c, q) * rotary_norm(c, kx);
     if (scale > 0) {
       const double score = rotary_dot(c, qm, kn);
-      // The exact score of the rotary channels only, like `score`.
-      std::vector<double> q_rot = q, k_rot = kx;
-      for (std::size_t j = static_cast<std::size_t>(c.rotary_dim); j < dim; ++j) q_rot[j] = k_rot[j] = 0;
-      double score_err = std::fabs(score - ctx.oracle.exact_score(q_rot, k_rot, m, n)) / scale;
+      if (!ref.score) {
+        // The exact score of the rotary channels only, like `score`.
+        std::vector<double> q_rot = q, k_rot = kx;
+        for (std::size_t j = static_cast<std::size_t>(c.rotary_dim); j < dim; ++j) q_rot[j] = k_rot[j] = 0;
+        double exact = 0;
+        if (!ctx.oracle.exact_score_fast(q_rot, k_rot, m, n, exact)) {
+          exact = ctx.oracle.exact_score(q_rot, k_rot, m, n);
+          out.work.scores_mpfr += 1;
+        }
+        out.work.scores += 1;
+        ref.score = exact;
+      }
+      double score_err = std::fabs(score - *ref.score) / scale;
       double drift = std::fabs(score - rotary_dot(c, qd, k0)) / scale;
       if (std::isnan(score_err)) score_err = HUGE_VAL;
       if (std::isnan(drift)) drift = HUGE_VAL;
@@ -201,6 +252,14 @@ void merge_worst(Worst& into, const Worst& other) {
 }
 
 }  // namespace
+
+void ReferenceWork::merge(const ReferenceWork& o) {
+  pairs += o.pairs;
+  exact_mpfr += o.exact_mpfr;
+  refined += o.refined;
+  scores += o.scores;
+  scores_mpfr += o.scores_mpfr;
+}
 
 void CellStats::merge(const CellStats& o) {
   outputs += o.outputs;
@@ -313,6 +372,7 @@ AuditResult reduce_blocks(const AuditOptions& o, std::vector<BlockResult> blocks
   r.first_failure.assign(n_impl, std::vector<std::optional<std::int64_t>>(o.thresholds.size()));
   r.bucket_max.assign(n_impl, std::vector<double>(kBucketCount, -1.0));
   for (const BlockResult& block : blocks) {
+    r.work.merge(block.work);
     for (std::size_t k = 0; k < n_impl; ++k) {
       const ImplBlock& ib = block.impls.at(k);
       for (std::size_t band = 0; band < ib.bands.size(); ++band) r.cells[k][band].merge(ib.bands[band]);

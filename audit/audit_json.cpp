@@ -61,6 +61,20 @@ CellStats cell_from_json(const json& j) {
   return c;
 }
 
+json work_to_json(const ReferenceWork& w) {
+  return {{"pairs", w.pairs},
+          {"exact_mpfr", w.exact_mpfr},
+          {"refined", w.refined},
+          {"scores", w.scores},
+          {"scores_mpfr", w.scores_mpfr}};
+}
+
+ReferenceWork work_from_json(const json& j) {
+  return {j.at("pairs").get<std::uint64_t>(), j.at("exact_mpfr").get<std::uint64_t>(),
+          j.at("refined").get<std::uint64_t>(), j.at("scores").get<std::uint64_t>(),
+          j.at("scores_mpfr").get<std::uint64_t>()};
+}
+
 json optional_position(const std::optional<std::int64_t>& p) {
   return p ? json(*p) : json(nullptr);
 }
@@ -111,7 +125,7 @@ json blocks_to_json(const std::vector<BlockResult>& blocks) {
       for (double v : ib.bucket_max) buckets.push_back(exact(v));
       impls.push_back({{"bands", bands}, {"first_failure", failures}, {"bucket_max", buckets}});
     }
-    out.push_back({{"index", b.index}, {"impls", impls}});
+    out.push_back({{"index", b.index}, {"impls", impls}, {"work", work_to_json(b.work)}});
   }
   return out;
 }
@@ -121,6 +135,7 @@ std::vector<BlockResult> blocks_from_json(const json& blocks, const AuditOptions
   for (const json& jb : blocks) {
     BlockResult b;
     b.index = jb.at("index").get<std::size_t>();
+    b.work = work_from_json(jb.at("work"));
     const json& impls = jb.at("impls");
     if (impls.size() != o.impls.size()) throw ConfigError("shard", "implementation count differs");
     for (const json& ji : impls) {
@@ -182,6 +197,7 @@ json report_json(const AuditOptions& o, const AuditResult& r) {
           {"max_position", o.positions.back()},
           {"attention_factor", attention},
           {"results", results},
+          {"reference_work", work_to_json(r.work)},
           {"safe_position", safe}};
 }
 

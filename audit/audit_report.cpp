@@ -82,6 +82,11 @@ std::string report_table(const AuditOptions& o, const AuditResult& r) {
   }
   out += "\nsafe<=T: the largest audited position up to which every audited position stays within "
          "T\n(>= means the threshold was never exceeded).\n";
+  const ReferenceWork& w = r.work;
+  out += fmt::format(
+      "reference: {} exact pair outputs, {} by MPFR where the fast path could not evaluate them, "
+      "{} redone by MPFR near a threshold; {} exact scores, {} by MPFR.\n",
+      w.pairs, w.exact_mpfr, w.refined, w.scores, w.scores_mpfr);
   return out;
 }
 

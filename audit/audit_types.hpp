@@ -73,9 +73,22 @@ struct ImplBlock {
   std::vector<double> bucket_max;                    // per plot bucket: max abs error, -1 if none
 };
 
+// How the reference side was computed: counts, deterministic (they depend on the positions
+// and inputs only), summed over blocks and shards. spec/audit.md, "Reference work".
+struct ReferenceWork {
+  std::uint64_t pairs = 0;        // rotated pairs whose exact output the audit computed
+  std::uint64_t exact_mpfr = 0;   // ... that the fast path could not evaluate (MPFR path)
+  std::uint64_t refined = 0;      // errors within the fast bound of a threshold: redone by MPFR
+  std::uint64_t scores = 0;       // exact scores
+  std::uint64_t scores_mpfr = 0;  // ... that the fast path could not certify (MPFR path)
+
+  void merge(const ReferenceWork& other);
+};
+
 struct BlockResult {
   std::size_t index = 0;
   std::vector<ImplBlock> impls;  // in AuditOptions::impls order
+  ReferenceWork work;
 };
 
 // The merged audit: per implementation, per band, and the safe positions.
@@ -84,6 +97,7 @@ struct AuditResult {
   std::vector<std::vector<std::optional<std::int64_t>>> first_failure;  // [impl][threshold]
   std::vector<std::vector<double>> bucket_max;                   // [impl][bucket]
   std::vector<double> attention_factor;                          // [impl]
+  ReferenceWork work;
 };
 
 }  // namespace ropecheck::audit

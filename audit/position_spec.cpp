@@ -20,8 +20,8 @@ std::string trim(const std::string& text) {
 }
 
 [[noreturn]] void bad(const std::string& what, const std::string& message) {
-  throw ConfigError("--positions", fmt::format("{}: {}; accepted items: N, 2^K, 2^K-C, A..B, "
-                                               "A..B:STEP, log:A..B:COUNT", what, message));
+  throw ConfigError("positions", fmt::format("{}: {}; accepted items: N, 2^K, 2^K-C, A..B, "
+                                             "A..B:STEP, log:A..B:COUNT", what, message));
 }
 
 std::int64_t parse_plain(const std::string& text, const std::string& what) {
@@ -102,6 +102,17 @@ std::vector<std::int64_t> parse_positions(const std::string& spec) {
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
+}
+
+std::pair<std::int64_t, std::int64_t> parse_position_range(const std::string& spec) {
+  const std::string body = trim(spec);
+  const auto dots = body.find("..");
+  if (dots == std::string::npos || body.find_first_of(",:") != std::string::npos)
+    bad(spec, "the exhaustive audit takes one dense range A..B");
+  const std::int64_t lo = parse_position_number(body.substr(0, dots), spec);
+  const std::int64_t hi = parse_position_number(body.substr(dots + 2), spec);
+  if (hi < lo) bad(spec, "the range ends before it starts");
+  return {lo, hi};
 }
 
 std::string default_positions_spec() {

@@ -8,15 +8,20 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ropecheck::audit {
 
-// Positions of a spec, sorted ascending without duplicates; throws ConfigError("--positions").
+// Positions of a spec, sorted ascending without duplicates; throws ConfigError("positions").
 std::vector<std::int64_t> parse_positions(const std::string& spec);
 
 // One integer of the spec language ("2^31-1"); throws ConfigError naming `what`.
 std::int64_t parse_position_number(const std::string& text, const std::string& what);
+
+// One dense range "A..B" (the exhaustive audit's positions, never expanded into a list);
+// throws ConfigError("positions").
+std::pair<std::int64_t, std::int64_t> parse_position_range(const std::string& spec);
 
 // The default audit positions: every position below 64, then 4096 log-spaced up to 2^31-1,
 // plus the edges where float formats lose integers (2^11 +- 1, 2^24 +- 1).

@@ -14,8 +14,11 @@
 #include "audit/audit_engine.hpp"
 #include "audit/audit_json.hpp"
 #include "audit/audit_report.hpp"
+#include "audit/audit_shards.hpp"
 #include "audit/position_spec.hpp"
+#include "audit/shard_env.hpp"
 #include "cli/commands.hpp"
+#include "cli/exhaustive_command.hpp"
 #include "cli/output_files.hpp"
 #include "core/config_error.hpp"
 #include "core/hf_config.hpp"
@@ -39,6 +42,8 @@ struct AuditArgs {
   std::uint64_t seed = 0;
   std::int64_t seq_len = 0;
   bool no_progress = false;
+  bool exhaustive = false;
+  int shards = 0;  // the shard count of a Kubernetes Indexed Job
 };
 
 json read_json_file(const std::string& path, const std::string& option) {
@@ -100,7 +105,14 @@ AuditOptions build_options(const AuditArgs& args) {
                                              accepted_dtypes()));
   o.impls = select_impls(args);
   o.positions_spec = args.positions.empty() ? audit::default_positions_spec() : args.positions;
-  o.positions = audit::parse_positions(o.positions_spec);
+  if (args.exhaustive) {
+    // Only the range's ends: an exhaustive range is scanned, never listed.
+    if (args.positions.empty()) throw ConfigError("--positions", "--exhaustive needs a range A..B");
+    const auto [first, last] = audit::parse_position_range(o.positions_spec);
+    o.positions = {first, last};
+  } else {
+    o.positions = audit::parse_positions(o.positions_spec);
+  }
 
   for (std::size_t start = 0; start <= args.bands.size();) {
     const auto comma = args.bands.find(',', start);
@@ -126,17 +138,13 @@ AuditOptions build_options(const AuditArgs& args) {
                                 args.seq_len > 0 ? std::optional(args.seq_len) : std::nullopt);
   o.threads = args.threads > 0 ? args.threads
                                : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  if (!args.shard.empty()) {
-    const auto slash = args.shard.find('/');
-    int k = -1, n = 0;
-    if (slash != std::string::npos && std::sscanf(args.shard.c_str(), "%d/%d", &k, &n) == 2 &&
-        n >= 1 && k >= 0 && k < n) {
-      o.shard_index = k;
-      o.shard_count = n;
-    } else {
-      throw ConfigError("--shard", fmt::format("\"{}\" is not K/N with 0 <= K < N", args.shard));
-    }
-  }
+  const audit::ShardChoice shard =
+      audit::choose_shard(args.shard, args.shards, audit::process_environment());
+  o.shard_index = shard.index;
+  o.shard_count = shard.count;
+  if (!shard.source.empty())
+    std::cerr << fmt::format("ropecheck: shard {}/{} from {}\n", shard.index, shard.count,
+                             shard.source);
   return o;
 }
 
@@ -240,19 +248,19 @@ Runner add_audit_command(CLI::App& app) {
   sub->add_option("--shard", args->shard, "Compute shard K/N only and write DIR/shard-K-of-N.json");
   sub->add_option("--out", args->out, "Directory for report.txt, results.csv/.json and the plot");
   sub->add_flag("--no-progress", args->no_progress, "Never draw the progress bar");
+  sub->add_flag("--exhaustive", args->exhaustive,
+                "Every position of --positions A..B and every pair: coefficient errors");
+  sub->add_option("--shards", args->shards,
+                  "Shard count when JOB_COMPLETION_INDEX gives the index (Kubernetes)");
   return [args] {
     const AuditOptions o = build_options(*args);
+    if (args->exhaustive) return run_exhaustive_audit(o, args->out, !args->no_progress);
     auto blocks = audit::run_blocks(o, progress_bar(!args->no_progress));
     if (o.shard_count > 1) {
       if (args->out.empty()) throw ConfigError("--out", "a sharded run needs --out DIR");
       OutputFiles files(args->out);
-      const std::string name = fmt::format("shard-{}-of-{}.json", o.shard_index, o.shard_count);
-      files.write(name, json{{"ropecheck_audit_shard", 1},
-                             {"shard", {o.shard_index, o.shard_count}},
-                             {"options", audit::options_fingerprint(o)},
-                             {"blocks", audit::blocks_to_json(blocks)}}
-                            .dump() +
-                            "\n");
+      const std::string name = audit::shard_file_name(o);
+      files.write(name, audit::shard_document(o, blocks).dump() + "\n");
       files.commit();
       std::cout << fmt::format("wrote {}/{}; combine the shards with `ropecheck merge`\n",
                                args->out, name);
@@ -273,37 +281,14 @@ Runner add_merge_command(CLI::App& app) {
   sub->add_option("inputs", *inputs, "Shard files or directories holding shard-*.json")->required();
   sub->add_option("--out", *out, "Directory for the merged report");
   return [inputs, out] {
-    std::vector<std::string> files;
-    for (const std::string& input : *inputs) {
-      if (std::filesystem::is_directory(input)) {
-        for (const auto& entry : std::filesystem::directory_iterator(input)) {
-          const std::string name = entry.path().filename().string();
-          if (name.starts_with("shard-") && name.ends_with(".json")) files.push_back(entry.path().string());
-        }
-      } else {
-        files.push_back(input);
-      }
+    const auto files = audit::find_shard_files(*inputs);
+    if (audit::shards_are_exhaustive(files)) {
+      const auto merged = audit::merge_exhaustive_shard_files(files);
+      write_exhaustive_report(merged.options, merged.result, *out);
+      return int{kPass};
     }
-    if (files.empty()) throw ConfigError("merge", "no shard-*.json files found in the inputs");
-    std::sort(files.begin(), files.end());
-    std::optional<AuditOptions> options;
-    json fingerprint;
-    std::vector<audit::BlockResult> blocks;
-    for (const std::string& path : files) {
-      const json shard = read_json_file(path, "merge");
-      if (!shard.contains("ropecheck_audit_shard"))
-        throw ConfigError("merge", path + " is not a ropecheck audit shard");
-      if (!options) {
-        fingerprint = shard.at("options");
-        options = audit::options_from_fingerprint(fingerprint);
-      } else if (shard.at("options") != fingerprint) {
-        throw ConfigError("merge", path + " was made with different audit options");
-      }
-      auto more = audit::blocks_from_json(shard.at("blocks"), *options);
-      std::move(more.begin(), more.end(), std::back_inserter(blocks));
-    }
-    const auto result = audit::reduce_blocks(*options, std::move(blocks));
-    write_report(*options, result, *out);
+    const auto merged = audit::merge_shard_files(files);
+    write_report(merged.options, merged.result, *out);
     return int{kPass};
   };
 }

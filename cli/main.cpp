@@ -5,6 +5,7 @@
 #include <map>
 
 #include "cli/commands.hpp"
+#include "cli/flag_names.hpp"
 #include "core/config_error.hpp"
 
 int main(int argc, char** argv) {
@@ -35,7 +36,7 @@ int main(int argc, char** argv) {
   try {
     for (CLI::App* sub : app.get_subcommands()) return runners.at(sub)();
   } catch (const ropecheck::ConfigError& error) {
-    std::cerr << "ropecheck: error: " << error.what() << "\n";
+    std::cerr << "ropecheck: error: " << with_flag_name(error).what() << "\n";
     return kBadInput;
   } catch (const std::exception& error) {
     std::cerr << "ropecheck: internal error: " << error.what() << "\n";

@@ -1,5 +1,6 @@
 # The CMake package: `find_package(ropecheck CONFIG)` gives ropecheck::core, ::impl, ::reference,
-# ::properties, ::kernels (plugin loading and `check`), ::kernel_abi (the C header),
+# ::properties, ::audit (the precision audit), ::kernels (plugin loading and `check`),
+# ::kernel_abi (the C header),
 # ::conformance (GoogleTest glue) and the ropecheck::ropecheck executable.
 # Included last from the top-level CMakeLists.txt, once every target exists.
 include(GNUInstallDirs)
@@ -20,11 +21,11 @@ set_property(TARGET ropecheck_options PROPERTY INTERFACE_COMPILE_OPTIONS
              "$<BUILD_INTERFACE:${ropecheck_build_options}>")
 
 set(ropecheck_exported ropecheck_options ropecheck_core ropecheck_impl ropecheck_reference
-    ropecheck_properties ropecheck_plugin ropecheck_kernel_abi ropecheck)
+    ropecheck_properties ropecheck_audit ropecheck_plugin ropecheck_kernel_abi ropecheck)
 if(TARGET ropecheck_conformance)
   list(APPEND ropecheck_exported ropecheck_conformance)
 endif()
-foreach(target options core impl reference properties)
+foreach(target options core impl reference properties audit)
   set_target_properties(ropecheck_${target} PROPERTIES EXPORT_NAME ${target})
 endforeach()
 
@@ -37,7 +38,7 @@ install(TARGETS ropecheck_correct_plugin ropecheck_broken_plugin ropecheck_ggml_
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/ropecheck/plugins)
 
 # Headers keep their source-tree paths; tests, example and adapter sources are not installed.
-foreach(dir core impl reference properties kernels)
+foreach(dir core impl reference properties audit kernels)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir} DESTINATION ${ROPECHECK_INSTALL_INCLUDEDIR}
           FILES_MATCHING PATTERN "*.hpp" PATTERN "*.h"
           PATTERN "tests" EXCLUDE PATTERN "examples" EXCLUDE PATTERN "adapters" EXCLUDE)

@@ -21,7 +21,7 @@ constexpr double kRelativeBound = 0x1p-74;
 fast_detail::KernelView view_of(const FastPathData& d, Dtype dtype) {
   return {d.t_hi.data(), d.t_mid.data(), d.t_lo.data(),       d.kind.data(), trig_table(),
           d.pairs,       d.rotary_dim,   d.interleaved,       d.a_is_one,    d.a_hi,
-          d.a_lo,        d.bound,        format_params(dtype)};
+          d.a_lo,        d.bound,        format_params(dtype), {}};
 }
 
 FastVariant resolve(FastVariant variant) {
@@ -124,8 +124,9 @@ FastPathData build_fast_path(const ExactFrequencies& freqs) {
 }
 
 void fast_apply(const FastPathData& data, Dtype dtype, std::int64_t m, const double* x, double* y,
-                PairStatus* status, FastVariant variant) {
-  const fast_detail::KernelView v = view_of(data, dtype);
+                PairStatus* status, FastVariant variant, const ExactSink* exact) {
+  fast_detail::KernelView v = view_of(data, dtype);
+  if (exact) v.exact = *exact;
   switch (resolve(variant)) {
     case FastVariant::avx2:
       fast_detail::kernel_avx2(v, m, x, y, status);
@@ -137,6 +138,14 @@ void fast_apply(const FastPathData& data, Dtype dtype, std::int64_t m, const dou
       fast_detail::kernel_generic(v, m, x, y, status);
       break;
   }
+}
+
+bool fast_score(const FastPathData& data, std::int64_t d, const double* q, const double* k,
+                int head_dim, double& out, FastVariant variant) {
+  const fast_detail::KernelView v = view_of(data, Dtype::f64);
+  return resolve(variant) == FastVariant::generic
+             ? fast_detail::score_generic(v, d, q, k, head_dim, out)
+             : fast_detail::score_fma(v, d, q, k, head_dim, out);
 }
 
 FastPairTrace fast_trace(const FastPathData& data, int pair, std::int64_t m, double xa, double xb,

@@ -52,11 +52,33 @@ enum class FastVariant {
   generic,  // one pair at a time, Dekker's product with Veltkamp's splitting: any x86-64
 };
 
+// Where the kernel also leaves each evaluated pair's exact output as a double-double, before
+// rounding (spec/precision.md, "Exact outputs"): for a pair i with ok[i] = 1, both channels c
+// of the pair satisfy |exact_c - hi[c] - lo[c]| <= bound[i]. ok[i] = 0 where the kernel did not
+// evaluate the pair (non-finite or zero inputs, MPFR-only pairs) or its unscaled values left the
+// normal range: those need the MPFR path. hi and lo are indexed by channel, bound and ok by pair.
+struct ExactSink {
+  double* hi = nullptr;
+  double* lo = nullptr;
+  double* bound = nullptr;
+  std::uint8_t* ok = nullptr;
+};
+
 // Runs the kernel over every rotated pair of one head at position m (|m| < 2^53): certified
 // outputs are written to y (y may alias x), every pair gets a status. Channels >= rotary_dim are
-// left to the caller.
+// left to the caller. With `exact`, the unrounded double-double outputs go there too (they are
+// valid whether or not the rounding test certified y; x must not alias exact->hi or ->lo).
 void fast_apply(const FastPathData& data, Dtype dtype, std::int64_t m, const double* x, double* y,
-                PairStatus* status, FastVariant variant = FastVariant::best);
+                PairStatus* status, FastVariant variant = FastVariant::best,
+                const ExactSink* exact = nullptr);
+
+// The exact score sum_i a^2 [(q_a k_a + q_b k_b) cos(d theta_i) + (q_a k_b - q_b k_a)
+// sin(d theta_i)] + sum_{j >= rotary_dim} q_j k_j (d = m - n, |d| < 2^53), rounded to nearest
+// double, when the fast path's cos/sin of d theta_i (error <= 2^-77 each) and a double-double
+// sum prove the rounding (spec/precision.md, "Exact scores"); false sends the caller to MPFR.
+// q and k hold head_dim finite doubles each.
+bool fast_score(const FastPathData& data, std::int64_t d, const double* q, const double* k,
+                int head_dim, double& out, FastVariant variant = FastVariant::best);
 
 // Whether this CPU has FMA3, and AVX2 + FMA3 (what FastVariant::best picks the avx2 kernel on).
 bool fast_path_has_fma();
@@ -90,6 +112,7 @@ struct KernelView {
   bool a_is_one;
   double a_hi, a_lo, bound;
   FormatParams fmt;
+  ExactSink exact;  // null pointers: outputs only
 };
 
 void kernel_avx2(const KernelView& v, std::int64_t m, const double* x, double* y,
@@ -99,6 +122,10 @@ void kernel_fma(const KernelView& v, std::int64_t m, const double* x, double* y,
 void kernel_generic(const KernelView& v, std::int64_t m, const double* x, double* y,
                     PairStatus* status);
 FastPairTrace trace_fma(const KernelView& v, int pair, std::int64_t m, double xa, double xb);
+bool score_fma(const KernelView& v, std::int64_t d, const double* q, const double* k, int head_dim,
+               double& out);
+bool score_generic(const KernelView& v, std::int64_t d, const double* q, const double* k,
+                   int head_dim, double& out);
 FastPairTrace trace_generic(const KernelView& v, int pair, std::int64_t m, double xa, double xb);
 
 }  // namespace fast_detail

@@ -204,6 +204,15 @@ void run_kernel_avx2(const KernelView& v, std::int64_t m, const double* x, doubl
     }
     const DD4 za = two_sum4(wh, wl), zb = two_sum4(vh, vl);
     const v4d bound = splat(v.bound) * (abs4(xs) + abs4(ys));
+    if (v.exact.ok) {
+      for (int j = 0; j < 4; ++j) {
+        if (!(vector_mask & (1 << j))) continue;  // process_pair below stores those
+        const int ca = v.interleaved ? 2 * (i + j) : i + j;
+        const int cb = v.interleaved ? 2 * (i + j) + 1 : i + j + half;
+        store_exact(v.exact, i + j, ca, cb, za.hi[j], za.lo[j], zb.hi[j], zb.lo[j], bound[j],
+                    static_cast<int>(sigma[j]));
+      }
+    }
 
     v4d ya, yb;
     v4i handled_a, handled_b;

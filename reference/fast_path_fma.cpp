@@ -31,5 +31,10 @@ FastPairTrace trace_fma(const KernelView& v, int pair, std::int64_t m, double xa
   return trace_pair<true>(v, pair, m, xa, xb);
 }
 
+bool score_fma(const KernelView& v, std::int64_t d, const double* q, const double* k, int head_dim,
+               double& out) {
+  return exact_score<true>(v, d, q, k, head_dim, out);
+}
+
 }  // namespace ropecheck::reference::fast_detail
 #pragma GCC pop_options

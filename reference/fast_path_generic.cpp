@@ -17,4 +17,9 @@ FastPairTrace trace_generic(const KernelView& v, int pair, std::int64_t m, doubl
   return trace_pair<false>(v, pair, m, xa, xb);
 }
 
+bool score_generic(const KernelView& v, std::int64_t d, const double* q, const double* k,
+                   int head_dim, double& out) {
+  return exact_score<false>(v, d, q, k, head_dim, out);
+}
+
 }  // namespace ropecheck::reference::fast_detail

@@ -232,6 +232,29 @@ ROPECHECK_INLINE bool certify(const DD& z, double bound, int sigma, const Format
   return true;
 }
 
+// The unrounded outputs of pair i into the exact sink: z_hi, z_lo and E scaled back by 2^sigma.
+// Multiplying by a power of two is exact while the product is a normal double; a subnormal
+// product rounds by at most 2^-1075, so four such roundings (hi and lo of either channel) stay
+// within the added 2^-1073. An overflow, or E too large to certify anything, leaves ok = 0.
+ROPECHECK_INLINE void store_exact(const ExactSink& sink, int i, int ca, int cb, double za_hi,
+                                  double za_lo, double zb_hi, double zb_lo, double bound,
+                                  int sigma) {
+  if (sigma < -1000 || sigma > 1000) {  // extreme inputs (step S's frexp branch): MPFR
+    sink.ok[i] = 0;
+    return;
+  }
+  const double s = pow2_normal(sigma);
+  const double ha = za_hi * s, hb = zb_hi * s, e = bound * s + 0x1p-1073;
+  const bool finite = fabs_(ha) <= 0x1.fffffffffffffp+1023 && fabs_(hb) <= 0x1.fffffffffffffp+1023 &&
+                      e <= 0x1p+900;
+  sink.hi[ca] = ha;
+  sink.hi[cb] = hb;
+  sink.lo[ca] = za_lo * s;
+  sink.lo[cb] = zb_lo * s;
+  sink.bound[i] = e;
+  sink.ok[i] = finite ? 1 : 0;
+}
+
 // One pair, start to finish (the scalar kernels, and the avx2 kernel's unusual lanes).
 template <bool kFma>
 ROPECHECK_INLINE void process_pair(const KernelView& v, int i, std::int64_t m, const double* x,
@@ -240,6 +263,7 @@ ROPECHECK_INLINE void process_pair(const KernelView& v, int i, std::int64_t m, c
   const int cb = v.interleaved ? 2 * i + 1 : i + v.rotary_dim / 2;
   const double xa = x[ca], xb = x[cb];
   const PairKind kind = v.kind[i];
+  if (v.exact.ok) v.exact.ok[i] = 0;
   if (kind == PairKind::mpfr_only) {
     status[i] = PairStatus::fallback;
     return;
@@ -252,6 +276,8 @@ ROPECHECK_INLINE void process_pair(const KernelView& v, int i, std::int64_t m, c
     return;
   }
   const Eval e = evaluate<kFma>(v, i, static_cast<double>(m), xa, xb);  // m exact: |m| < 2^53
+  if (v.exact.ok)
+    store_exact(v.exact, i, ca, cb, e.za.hi, e.za.lo, e.zb.hi, e.zb.lo, e.bound, e.sigma);
   double ya, yb;
   if (certify(e.za, e.bound, e.sigma, v.fmt, ya) && certify(e.zb, e.bound, e.sigma, v.fmt, yb)) {
     y[ca] = ya;
@@ -273,6 +299,83 @@ FastPairTrace trace_pair(const KernelView& v, int pair, std::int64_t m, double x
   const Eval e = evaluate<kFma>(v, pair, static_cast<double>(m), xa, xb);
   return {e.sigma, e.trig.c.hi, e.trig.c.lo, e.trig.s.hi, e.trig.s.lo,
           e.za.hi, e.za.lo,     e.zb.hi,     e.zb.lo,     e.bound};
+}
+
+// The exact score (fast_path.hpp, fast_score; spec/precision.md, "Exact scores"). Every term is
+// a double-double; `err` collects a rigorous bound on everything not carried exactly, and the
+// result is returned only when the whole ball rounds to one double.
+template <bool kFma>
+bool exact_score(const KernelView& v, std::int64_t delta, const double* q, const double* k,
+                 int head_dim, double& out) {
+  constexpr double u = 0x1p-53;
+  const double M = static_cast<double>(delta);  // exact: |delta| < 2^53
+  double s_hi = 0, s_lo = 0, err = 0;
+  // Adds a double-double (h, l) to (s_hi, s_lo): s_hi + h exactly by TwoSum, the rest rounded
+  // once each (at most u times the computed result, round to nearest).
+  auto accumulate = [&](double h, double l) {
+    const DD t = two_sum(s_hi, h);
+    s_hi = t.hi;
+    const double a1 = s_lo + t.lo;
+    const double a2 = a1 + l;
+    err += u * (fabs_(a1) + fabs_(a2));
+    s_lo = a2;
+  };
+  for (int i = 0; i < v.pairs; ++i) {
+    const int ca = v.interleaved ? 2 * i : i;
+    const int cb = v.interleaved ? 2 * i + 1 : i + v.rotary_dim / 2;
+    if (v.kind[i] == PairKind::mpfr_only) return false;
+    const double qa = q[ca], qb = q[cb], ka = k[ca], kb = k[cb];
+    const Trig tr = trig_of_turns<kFma>(v.table, M, v.t_hi[i], v.t_mid[i], v.t_lo[i]);
+    // Renormalise cos and sin (TwoSum: exact) so that |lo| <= u |hi|.
+    const DD c = two_sum(tr.c.hi, tr.c.lo), sn = two_sum(tr.s.hi, tr.s.lo);
+    // A = q_a k_a + q_b k_b and B = q_a k_b - q_b k_a: the products exactly, their sums by
+    // TwoSum, the two product tails added with two roundings each.
+    const DD p1 = two_prod<kFma>(qa, ka), p2 = two_prod<kFma>(qb, kb);
+    const DD p3 = two_prod<kFma>(qa, kb), p4 = two_prod<kFma>(qb, ka);
+    const DD as = two_sum(p1.hi, p2.hi), bs = two_sum(p3.hi, -p4.hi);
+    const double a_t = p1.lo + p2.lo, a_lo = as.lo + a_t;
+    const double b_t = p3.lo - p4.lo, b_lo = bs.lo + b_t;
+    const double P = fabs_(p1.hi) + fabs_(p2.hi) + fabs_(p3.hi) + fabs_(p4.hi);
+    err += u * (fabs_(a_t) + fabs_(a_lo) + fabs_(b_t) + fabs_(b_lo));
+    // cos and sin are each within 2^-77 of the truth (2^-77.5 derived): |A| + |B| <= P (1 + 2u).
+    err += 0x1p-77 * P * (1 + 4 * u);
+    // A C + B S: the two leading products exactly, the four cross terms rounded (each term at
+    // most 2u P, four products and three sums), the two lo x lo terms (<= 4u^2 P) neglected.
+    const DD t1 = two_prod<kFma>(as.hi, c.hi), t2 = two_prod<kFma>(bs.hi, sn.hi);
+    const double x1 = as.hi * c.lo, x2 = a_lo * c.hi, x3 = bs.hi * sn.lo, x4 = b_lo * sn.hi;
+    const double y1 = x1 + x2, y2 = x3 + x4, cross = y1 + y2;
+    err += u * (fabs_(x1) + fabs_(x2) + fabs_(x3) + fabs_(x4) + fabs_(y1) + fabs_(y2) +
+                fabs_(cross)) +
+           0x1p-102 * P;
+    accumulate(t1.hi, t1.lo);
+    accumulate(t2.hi, t2.lo + cross);
+    err += u * fabs_(t2.lo + cross);
+  }
+  // The attention factor, twice (R_d carries a once; the score a^2): (s_hi + s_lo)(a_hi + a_lo)
+  // with the product of the highs exact, the cross terms rounded, a_lo s_lo neglected, and the
+  // representation error |a - a_hi - a_lo| <= 2^-100 a of each factor.
+  if (!v.a_is_one) {
+    for (int twice = 0; twice < 2; ++twice) {
+      const DD p = two_prod<kFma>(v.a_hi, s_hi);
+      const double c1 = v.a_hi * s_lo, c2 = v.a_lo * s_hi, c12 = c1 + c2, lo = p.lo + c12;
+      const double mag = fabs_(s_hi) + fabs_(s_lo);
+      err = err * (v.a_hi * (1 + 0x1p-99)) +
+            u * (fabs_(c1) + fabs_(c2) + fabs_(c12) + fabs_(lo)) +
+            (0x1p-99 * v.a_hi + fabs_(v.a_lo) * u) * mag;
+      s_hi = p.hi;
+      s_lo = lo;
+    }
+  }
+  for (int j = v.rotary_dim; j < head_dim; ++j) {
+    const DD p = two_prod<kFma>(q[j], k[j]);
+    accumulate(p.hi, p.lo);
+  }
+  // The ball (s_hi + s_lo) +- err, err itself computed with a few roundings (1 + 2^-40 covers
+  // them) and 2^-1060 for underflowing product tails, must round to one double: certify() with
+  // f64's parameters decides exactly that.
+  const DD z = two_sum(s_hi, s_lo);
+  if (z.hi == 0.0) return false;  // cancellation to zero: leave it to MPFR
+  return certify(z, err * (1 + 0x1p-40) + 0x1p-1060, 0, format_params(Dtype::f64), out);
 }
 
 #undef ROPECHECK_INLINE

@@ -20,6 +20,7 @@ struct Reference::State {
   ExactFrequencies freqs;
   FastPathData fast;
   mutable std::atomic<std::uint64_t> n_fast{0}, n_fallback{0}, n_special{0};
+  mutable std::atomic<std::uint64_t> n_exact_fallback{0}, n_score_fast{0}, n_score_fallback{0};
 };
 
 namespace {
@@ -41,6 +42,24 @@ void pass_through(const RopeConfig& c, std::span<const double> x, Dtype dtype,
                   std::span<double> y) {
   for (std::size_t j = static_cast<std::size_t>(c.rotary_dim); j < x.size(); ++j)
     y[j] = round_double(x[j], dtype);
+}
+
+// One pair's exact output from the MPFR ball at `prec` bits, split into two doubles each.
+// The bound is 2^-100 a (|x_a| + |x_b|) (apply_exact's contract; see there for the precision).
+ExactPair exact_pair_at(const ExactFrequencies& freqs, int pair, std::int64_t position, double xa,
+                        double xb, mpfr_prec_t prec) {
+  PairBall ball = pair_ball(freqs, pair, position, xa, xb, prec);
+  double out[4];
+  int n = 0;
+  for (Mp* value : {&ball.ya, &ball.yb}) {
+    out[n] = mpfr_get_d(raw(*value), MPFR_RNDN);
+    mpfr_sub_d(raw(*value), raw(*value), out[n], MPFR_RNDN);
+    out[n + 1] = mpfr_get_d(raw(*value), MPFR_RNDN);
+    n += 2;
+  }
+  const double bound = std::ldexp(freqs.attention_double() * (std::fabs(xa) + std::fabs(xb)), -100) *
+                       (1 + 0x1p-40);
+  return {out[0], out[1], out[2], out[3], bound};
 }
 
 }  // namespace
@@ -113,12 +132,11 @@ void Reference::apply_exact(std::int64_t position, std::span<const double> x, st
       lo[ia] = lo[ib] = 0.0;
       continue;
     }
-    PairBall ball = pair_ball(state_->freqs, i, position, x[ia], x[ib], prec);
-    for (auto [value, index] : {std::pair{&ball.ya, ia}, std::pair{&ball.yb, ib}}) {
-      hi[index] = mpfr_get_d(raw(*value), MPFR_RNDN);
-      mpfr_sub_d(raw(*value), raw(*value), hi[index], MPFR_RNDN);
-      lo[index] = mpfr_get_d(raw(*value), MPFR_RNDN);
-    }
+    const ExactPair e = exact_pair_at(state_->freqs, i, position, x[ia], x[ib], prec);
+    hi[ia] = e.a_hi;
+    lo[ia] = e.a_lo;
+    hi[ib] = e.b_hi;
+    lo[ib] = e.b_lo;
   }
   for (std::size_t j = static_cast<std::size_t>(c.rotary_dim); j < x.size(); ++j) {
     hi[j] = x[j];
@@ -126,8 +144,115 @@ void Reference::apply_exact(std::int64_t position, std::span<const double> x, st
   }
 }
 
+std::size_t Reference::apply_with_exact(std::int64_t position, std::span<const double> x,
+                                        Dtype dtype, std::span<double> y, std::span<double> hi,
+                                        std::span<double> lo, std::span<double> bound) const {
+  const RopeConfig& c = state_->freqs.config();
+  check_call(c, position, x.size(), y.size());
+  check_call(c, position, hi.size(), lo.size());
+  if (x.size() != hi.size() || bound.size() != static_cast<std::size_t>(state_->freqs.pairs()))
+    throw std::invalid_argument("reference: hi needs head_dim values and bound one per pair");
+  const int pairs = state_->freqs.pairs();
+  thread_local std::vector<PairStatus> status;
+  thread_local std::vector<std::uint8_t> ok;
+  status.resize(static_cast<std::size_t>(pairs));
+  ok.resize(static_cast<std::size_t>(pairs));
+  // The kernel reads x and writes hi/lo: a copy keeps them apart if the caller aliased them.
+  thread_local std::vector<double> xin;
+  xin.assign(x.begin(), x.end());
+  const ExactSink sink{hi.data(), lo.data(), bound.data(), ok.data()};
+  fast_apply(state_->fast, dtype, position, xin.data(), y.data(), status.data(), FastVariant::best,
+             &sink);
+  std::uint64_t fast = 0, fallback = 0, special = 0, exact_fallback = 0;
+  const mpfr_prec_t prec = ziv_start_precision(position) + 64;
+  for (int i = 0; i < pairs; ++i) {
+    const auto si = static_cast<std::size_t>(i);
+    const auto [a, b] = pair_channels(c.layout, c.rotary_dim, i);
+    const auto ia = static_cast<std::size_t>(a), ib = static_cast<std::size_t>(b);
+    const PairStatus s = status[si];
+    if (s == PairStatus::certified) {
+      ++fast;
+    } else {
+      ++(s == PairStatus::special ? special : fallback);
+      const PairOutput out = rotate_pair_mpfr(state_->freqs, i, position, xin[ia], xin[ib], dtype);
+      y[ia] = out.a;
+      y[ib] = out.b;
+    }
+    if (ok[si]) continue;
+    ++exact_fallback;
+    if (!std::isfinite(xin[ia]) || !std::isfinite(xin[ib])) {
+      const PairOutput out = rotate_pair_mpfr(state_->freqs, i, position, xin[ia], xin[ib], Dtype::f64);
+      hi[ia] = out.a;
+      hi[ib] = out.b;
+      lo[ia] = lo[ib] = 0.0;
+      bound[si] = 0.0;
+      continue;
+    }
+    const ExactPair e = exact_pair_at(state_->freqs, i, position, xin[ia], xin[ib], prec);
+    hi[ia] = e.a_hi;
+    lo[ia] = e.a_lo;
+    hi[ib] = e.b_hi;
+    lo[ib] = e.b_lo;
+    bound[si] = e.bound;
+  }
+  pass_through(c, xin, dtype, y);
+  for (std::size_t j = static_cast<std::size_t>(c.rotary_dim); j < x.size(); ++j) {
+    hi[j] = xin[j];
+    lo[j] = 0.0;
+  }
+  state_->n_fast.fetch_add(fast, std::memory_order_relaxed);
+  state_->n_fallback.fetch_add(fallback, std::memory_order_relaxed);
+  state_->n_special.fetch_add(special, std::memory_order_relaxed);
+  state_->n_exact_fallback.fetch_add(exact_fallback, std::memory_order_relaxed);
+  return static_cast<std::size_t>(exact_fallback);
+}
+
+ExactPair Reference::exact_pair_mpfr(std::int64_t position, int pair, double xa, double xb) const {
+  if (position > kMaxPosition || position < -kMaxPosition)
+    throw std::out_of_range(fmt::format("reference: position {} is outside |m| < 2^53", position));
+  if (pair < 0 || pair >= state_->freqs.pairs())
+    throw std::out_of_range(fmt::format("reference: pair {} outside 0..{}", pair,
+                                        state_->freqs.pairs() - 1));
+  if (!std::isfinite(xa) || !std::isfinite(xb))
+    throw std::invalid_argument("reference: exact_pair_mpfr needs finite inputs");
+  return exact_pair_at(state_->freqs, pair, position, xa, xb,
+                       ziv_start_precision(position) + 64);
+}
+
+int Reference::pairs() const {
+  return state_->freqs.pairs();
+}
+
+bool Reference::exact_score_fast(std::span<const double> q, std::span<const double> k,
+                                 std::int64_t m, std::int64_t n, double& out) const {
+  const RopeConfig& c = state_->freqs.config();
+  check_call(c, m, q.size(), k.size());
+  check_call(c, n, q.size(), k.size());
+  const std::int64_t delta = m - n;
+  if (delta > kMaxPosition || delta < -kMaxPosition)
+    throw std::out_of_range("reference: |m - n| must stay below 2^53");
+  return fast_score(state_->fast, delta, q.data(), k.data(), c.head_dim, out);
+}
+
 double Reference::exact_score(std::span<const double> q, std::span<const double> k, std::int64_t m,
                               std::int64_t n) const {
+  const RopeConfig& c = state_->freqs.config();
+  check_call(c, m, q.size(), k.size());
+  check_call(c, n, q.size(), k.size());
+  const std::int64_t delta = m - n;
+  if (delta > kMaxPosition || delta < -kMaxPosition)
+    throw std::out_of_range("reference: |m - n| must stay below 2^53");
+  double fast = 0;
+  if (fast_score(state_->fast, delta, q.data(), k.data(), c.head_dim, fast)) {
+    state_->n_score_fast.fetch_add(1, std::memory_order_relaxed);
+    return fast;
+  }
+  state_->n_score_fallback.fetch_add(1, std::memory_order_relaxed);
+  return exact_score_mpfr(q, k, m, n);
+}
+
+double Reference::exact_score_mpfr(std::span<const double> q, std::span<const double> k,
+                                   std::int64_t m, std::int64_t n) const {
   const RopeConfig& c = state_->freqs.config();
   check_call(c, m, q.size(), k.size());
   check_call(c, n, q.size(), k.size());
@@ -185,13 +310,19 @@ std::int64_t Reference::seq_len() const {
 ReferenceStats Reference::stats() const {
   return {state_->n_fast.load(std::memory_order_relaxed),
           state_->n_fallback.load(std::memory_order_relaxed),
-          state_->n_special.load(std::memory_order_relaxed)};
+          state_->n_special.load(std::memory_order_relaxed),
+          state_->n_exact_fallback.load(std::memory_order_relaxed),
+          state_->n_score_fast.load(std::memory_order_relaxed),
+          state_->n_score_fallback.load(std::memory_order_relaxed)};
 }
 
 void Reference::reset_stats() const {
   state_->n_fast.store(0, std::memory_order_relaxed);
   state_->n_fallback.store(0, std::memory_order_relaxed);
   state_->n_special.store(0, std::memory_order_relaxed);
+  state_->n_exact_fallback.store(0, std::memory_order_relaxed);
+  state_->n_score_fast.store(0, std::memory_order_relaxed);
+  state_->n_score_fallback.store(0, std::memory_order_relaxed);
 }
 
 bool Reference::fast_path_uses_fma() {

@@ -17,6 +17,14 @@ struct ReferenceStats {
   std::uint64_t fast = 0;      // rotated pairs certified by the double-double fast path
   std::uint64_t fallback = 0;  // rotated pairs that needed the MPFR path
   std::uint64_t special = 0;   // pairs decided by the exact rules (non-finite or zero inputs)
+  std::uint64_t exact_fallback = 0;  // apply_with_exact: pairs whose hi + lo came from MPFR
+  std::uint64_t score_fast = 0;      // exact_score: scores certified by the fast path
+  std::uint64_t score_fallback = 0;  // exact_score: scores computed by MPFR
+};
+
+// One pair's exact output as double-doubles: |exact_a - a_hi - a_lo| <= bound, same for b.
+struct ExactPair {
+  double a_hi, a_lo, b_hi, b_lo, bound;
 };
 
 // Correctly rounded RoPE for one configuration and sequence length. Construction does the
@@ -49,9 +57,37 @@ class Reference {
   void apply_exact(std::int64_t position, std::span<const double> x, std::span<double> hi,
                    std::span<double> lo) const;
 
+  // apply() and the exact output at once, for audits: y = RN_dtype(exact) exactly as apply(),
+  // and hi + lo with a bound per pair, |exact_c - hi_c - lo_c| <= bound_i for both channels c of
+  // rotated pair i. The bound is the fast path's 2^-74 a (|x_a| + |x_b|) (plus 2^-1073) where it
+  // evaluates the pair, else the MPFR path's 2^-100 a (|x_a| + |x_b|) (0 for non-finite inputs,
+  // with hi = the f64 output and lo = 0); passed-through channels get hi = x, lo = 0
+  // (spec/precision.md, "Exact outputs"). hi, lo and y hold head_dim values, bound pairs().
+  // Returns the number of rotated pairs whose hi + lo came from the MPFR path.
+  std::size_t apply_with_exact(std::int64_t position, std::span<const double> x, Dtype dtype,
+                               std::span<double> y, std::span<double> hi, std::span<double> lo,
+                               std::span<double> bound) const;
+
+  // Rotated pair `pair`'s exact output from the MPFR path, within 2^-100 a (|x_a| + |x_b|): for
+  // a caller whose measurement needs more than the fast path's bound. Finite inputs only.
+  ExactPair exact_pair_mpfr(std::int64_t position, int pair, double xa, double xb) const;
+
+  // Number of rotated pairs (rotary_dim / 2).
+  int pairs() const;
+
+  // exact_score() by the fast path alone: true with `out` set when it proves the rounding,
+  // false where only the MPFR path can answer (callers that count fallbacks).
+  bool exact_score_fast(std::span<const double> q, std::span<const double> k, std::int64_t m,
+                        std::int64_t n, double& out) const;
+
+  // exact_score() by the MPFR path alone, for cross-checking the fast path.
+  double exact_score_mpfr(std::span<const double> q, std::span<const double> k, std::int64_t m,
+                          std::int64_t n) const;
+
   // The exact attention score <R_m q, R_n k> of the reference (a^2 on the rotated channels),
   // which depends on m - n only: the g(q, k, m - n) of the invariance metric. Rounded to double
-  // after an evaluation whose error is below 2^-180 (|q| . |k|). Finite inputs only.
+  // after an evaluation whose error is below 2^-180 (|q| . |k|). Finite inputs only. The fast
+  // path answers when it can prove the same rounding (fast_path.hpp, fast_score).
   double exact_score(std::span<const double> q, std::span<const double> k, std::int64_t m,
                      std::int64_t n) const;
 

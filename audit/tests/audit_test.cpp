@@ -29,7 +29,7 @@ TEST(PositionSpec, ErrorsNameTheItem) {
       parse_positions(bad);
       ADD_FAILURE() << "accepted \"" << bad << "\"";
     } catch (const ConfigError& error) {
-      EXPECT_EQ(error.key(), "--positions") << bad;
+      EXPECT_EQ(error.key(), "positions") << bad;
     }
   }
 }
