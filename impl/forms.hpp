@@ -7,6 +7,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <cmath>
 #include <complex>
 #include <span>
 #include <string_view>
@@ -83,6 +84,24 @@ void rotate_elementwise(Layout layout, int rotary_dim, std::span<const A> cos,
     const A xb = static_cast<A>(x[b]);
     const A ya = xa * cos[i] + (-xb) * sin[i];
     const A yb = xb * cos[i] + xa * sin[i];
+    y[a] = static_cast<S>(ya);
+    y[b] = static_cast<S>(yb);
+  }
+  copy_pass_through(rotary_dim, x, y);
+}
+
+// The elementwise form with each component's multiply-add fused, ya = fma(x_a, cos, -(x_b sin)),
+// yb = fma(x_b, cos, x_a sin): what CUDA and clang make of x * cos + rotate(x) * sin by default
+// (-ffp-contract=fast); written with std::fma since this build contracts nothing itself.
+template <class S, class A>
+void rotate_elementwise_fma(Layout layout, int rotary_dim, std::span<const A> cos,
+                            std::span<const A> sin, std::span<const S> x, std::span<S> y) {
+  for (int i = 0; i < rotary_dim / 2; ++i) {
+    const auto [a, b] = pair_channels(layout, rotary_dim, i);
+    const A xa = static_cast<A>(x[a]);
+    const A xb = static_cast<A>(x[b]);
+    const A ya = static_cast<A>(std::fma(xa, cos[i], (-xb) * sin[i]));
+    const A yb = static_cast<A>(std::fma(xb, cos[i], xa * sin[i]));
     y[a] = static_cast<S>(ya);
     y[b] = static_cast<S>(yb);
   }

@@ -20,26 +20,11 @@ double yarn_attention_factor(const RopeScaling& s) {
   return yarn_get_mscale(s.factor, 1.0);
 }
 
-// The pair index whose wavelength fits `rotations` times into `context` (YaRN's correction dim).
-// Scalars such as this are Python floats (double) in Hugging Face; only the tensors are in T.
-double yarn_correction_dim(double rotations, int dim, double base, double context) {
-  return (dim * std::log(context / (rotations * 2.0 * std::numbers::pi))) / (2.0 * std::log(base));
-}
-
 template <class T>
 std::vector<T> yarn_frequencies(const RopeConfig& config) {
   const RopeScaling& s = config.scaling;
   const int dim = config.rotary_dim;
-  const double context = static_cast<double>(config.original_context());
-  double low_d = yarn_correction_dim(s.beta_fast, dim, config.base, context);
-  double high_d = yarn_correction_dim(s.beta_slow, dim, config.base, context);
-  if (s.truncate) {
-    low_d = std::floor(low_d);
-    high_d = std::ceil(high_d);
-  }
-  low_d = std::max(low_d, 0.0);
-  high_d = std::min(high_d, static_cast<double>(dim - 1));
-  if (low_d == high_d) high_d += 0.001;  // HF's guard against a zero-width ramp
+  const auto [low_d, high_d] = yarn_ramp(config);
   // HF: (arange(d/2) - low) / (high - low) with the Python floats cast to T at each use.
   const T low = static_cast<T>(low_d);
   const T width = static_cast<T>(high_d - low_d);
@@ -106,7 +91,28 @@ double longrope_attention_factor(const RopeConfig& config) {
   return std::sqrt(1.0 + std::log(factor) / std::log(static_cast<double>(config.original_context())));
 }
 
+// The pair index whose wavelength fits `rotations` times into `context` (YaRN's correction dim).
+double yarn_correction_dim(double rotations, int dim, double base, double context) {
+  return (dim * std::log(context / (rotations * 2.0 * std::numbers::pi))) / (2.0 * std::log(base));
+}
+
 }  // namespace
+
+YarnRamp yarn_ramp(const RopeConfig& config) {
+  const RopeScaling& s = config.scaling;
+  const int dim = config.rotary_dim;
+  const double context = static_cast<double>(config.original_context());
+  double low = yarn_correction_dim(s.beta_fast, dim, config.base, context);
+  double high = yarn_correction_dim(s.beta_slow, dim, config.base, context);
+  if (s.truncate) {
+    low = std::floor(low);
+    high = std::ceil(high);
+  }
+  low = std::max(low, 0.0);
+  high = std::min(high, static_cast<double>(dim - 1));
+  if (low == high) high += 0.001;
+  return {low, high};
+}
 
 template <class T>
 std::vector<T> default_frequencies(double base, int rotary_dim) {

@@ -26,6 +26,17 @@ Frequencies<T> compute_frequencies(const RopeConfig& config, std::int64_t seq_le
 template <class T>
 std::vector<T> default_frequencies(double base, int rotary_dim);
 
+// YaRN's ramp (NTK-by-parts, Peng et al. 2023): pairs below `low` keep theta, pairs above
+// `high` are divided by the factor, in between a linear blend in the pair index. The bounds are
+// the correction dims of beta_fast and beta_slow, truncated to integers unless `truncate` is
+// false, clamped to [0, d - 1], and widened by 0.001 when equal (Hugging Face's guard against a
+// zero-width ramp). Python floats in Hugging Face, so double here.
+struct YarnRamp {
+  double low = 0;
+  double high = 0;
+};
+YarnRamp yarn_ramp(const RopeConfig& config);
+
 // Number of pairs that rotate under p-RoPE with fraction p: floor(p * D/2), the highest
 // frequencies (lowest i); the remaining pairs are position-free (NoPE).
 int proportional_rotated_pairs(int head_dim, double rotated_fraction);

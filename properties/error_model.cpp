@@ -6,30 +6,41 @@
 #include <limits>
 #include <numbers>
 #include <optional>
+#include <stdexcept>
+
+#include "core/config_error.hpp"
+#include "impl/frequencies.hpp"
+#include <fmt/format.h>
 
 namespace ropecheck::properties {
 namespace {
 
-// Unit roundoffs u = 2^-p of the formats the pipelines compute in.
+// Unit roundoffs u = 2^-p of the formats the bounds below are written in.
 constexpr double kU64 = 0x1p-53;
-constexpr double kU32 = 0x1p-24;
-constexpr double kUBf16 = 0x1p-8;
-constexpr double kUF16 = 0x1p-11;
 constexpr double kULongDouble = LDBL_EPSILON / 2;
 
-// Second-order terms (products of two roundings) and the libm ulp claims are covered by this
-// factor on the first-order sums below (spec/precision.md §Pipeline bounds, "margin").
-constexpr double kMargin = 1.25;
+// The unit roundoff 2^-p of a stage's precision.
+double unit_roundoff(Precision p) { return std::ldexp(1.0, -precision_bits(p)); }
+
+// The first-order sums below count each rounding once: k roundings (1 + d_1)...(1 + d_k) are
+// written as k u, while their true worst case is gamma_k = k u / (1 - k u) (Higham, Lemma 3.1).
+// The ratio 1 / (1 - k u) is at most 1.25 while k u <= 1/5; the longest chain of roundings in
+// any bound here (theta's K + ln b' roundings, the position's, the product's, cos/sin's, a's,
+// the table's and the rotation's) stays far below that (k u < 2^-4 for bf16's u = 2^-8, the
+// coarsest format a pipeline rounds to more than twice). The slack left over covers glibc's
+// "<= 1 ulp" claims for cos/sin, measured but not proven.
+constexpr double kLargestChainKU = 0.2;
+constexpr double kMargin = 1 / (1 - kLargestChainKU);
 
 // gamma_2 = 2u / (1 - 2u) (Higham, Lemma 3.1): a two-term dot product x c - y s.
 double gamma2(double u) { return 2 * u / (1 - 2 * u); }
 
 // Below the normal range a product's rounding error is absolute: at most half the smallest
-// subnormal (Higham §2.1, the "eta" term); sums of subnormals are exact.
-double underflow_eta(double u) {
-  if (u == kU64) return std::numeric_limits<double>::denorm_min();  // 2^-1074 >= the true 2^-1075
-  if (u == kUBf16) return 0x1p-134;
-  return 0x1p-150;  // f32
+// subnormal 2^(emin - p) of the arithmetic (Higham §2.1, the "eta" term); sums of subnormals are
+// exact. f64's 2^-1075 is not a double: its bound is the smallest subnormal 2^-1074.
+double underflow_eta(Precision p) {
+  return std::max(std::ldexp(1.0, precision_emin(p) - precision_bits(p)),
+                  std::numeric_limits<double>::denorm_min());
 }
 
 // The blend weight of pair i in YaRN's ramp or Llama 3's medium band, and the absolute
@@ -42,17 +53,7 @@ std::optional<double> blend_weight_error(const RopeConfig& c, int pair, double u
   const int d = c.rotary_dim;
   const double context = static_cast<double>(c.original_context());
   if (s.type == RopeType::yarn) {
-    auto corr = [&](double r) {
-      return d * std::log(context / (r * 2 * std::numbers::pi)) / (2 * std::log(c.base));
-    };
-    double low = corr(s.beta_fast), high = corr(s.beta_slow);
-    if (s.truncate) {
-      low = std::floor(low);
-      high = std::ceil(high);
-    }
-    low = std::max(low, 0.0);
-    high = std::min(high, d - 1.0);
-    if (low == high) high += 0.001;
+    const auto [low, high] = yarn_ramp(c);
     const double ramp = (pair - low) / (high - low);
     if (ramp <= -1e-9 || ramp >= 1 + 1e-9) return std::nullopt;
     // low and the width cast to T, the subtraction and the division: relative to the width.
@@ -117,105 +118,136 @@ double position_relative_error(std::int64_t m, int precision) {
   return magnitude < std::ldexp(1.0, precision) ? 0.0 : std::ldexp(1.0, -precision);
 }
 
-struct TrigError {
-  double angle;  // |phi_hat - phi| in radians
-  double eval;   // error of evaluating cos/sin at phi_hat, storing them, and applying a (relative to a)
-};
+// |m_cast - m| / |m| for the pipeline's position format, converted through f32 when narrower
+// (a framework's .float() before the f16 or TF32 cast): each conversion is exact below 2^p.
+double position_error(const PipelineDescription& p, std::int64_t m) {
+  switch (p.position) {
+    case Precision::long_double:
+    case Precision::f64:
+    case Precision::f32: return position_relative_error(m, precision_bits(p.position));
+    case Precision::tf32:
+    case Precision::bf16:
+    case Precision::f16:
+      return position_relative_error(m, precision_bits(p.position)) +
+             position_relative_error(m, precision_bits(Precision::f32));
+  }
+  return HUGE_VAL;
+}
 
-// The Hugging Face float32 recipe: theta in f32, position cast to f32, f32 product, cosf/sinf
-// (<= 1 ulp = 2u), times a in f32 (u for the product, u for a's own rounding).
-TrigError hf_f32_trig(const PairBoundInput& in, double extra_theta_error, double position_error) {
+// |phi_hat - m theta| in radians (spec/precision.md, "The angle, per pipeline").
+double angle_error(const PipelineDescription& p, const PairBoundInput& in) {
+  const RopeConfig& c = *in.config;
   const double mt = std::fabs(static_cast<double>(in.position)) * in.theta;
-  const double angle =
-      mt * (theta_relative_error(*in.config, in.seq_len, in.pair, kU32) + extra_theta_error +
-            position_error + kU32);
-  return {angle, 2 * kU32 + 2 * kU32};
+  switch (p.theta) {
+    case ThetaMethod::pow:
+      switch (p.angle) {
+        case AngleMethod::product: {
+          // theta in theta_type, one rounding into its buffer, the position's conversion, and
+          // the product's rounding in trig_type.
+          const double held = p.theta_held == p.theta_type ? 0 : unit_roundoff(p.theta_held);
+          return mt * (theta_relative_error(c, in.seq_len, in.pair, unit_roundoff(p.theta_type)) +
+                       held + position_error(p, in.position) + unit_roundoff(p.trig_type));
+        }
+        case AngleMethod::reduced_long_double: {
+          // theta and m theta in long double; remainder() by the long double 2pi is exact, but
+          // that 2pi is off by u_ld relative, which the quotient |phi|/2pi multiplies; then the
+          // reduced angle (|r| <= pi) is rounded to trig_type: at most pi u.
+          const double ld = mt * (theta_relative_error(c, in.seq_len, in.pair, kULongDouble) +
+                                  3 * kULongDouble);
+          return ld + std::numbers::pi * unit_roundoff(p.trig_type);
+        }
+      }
+      break;
+    case ThetaMethod::recurrence: {
+      // theta_scale = powf(b, -2/d): the exponent's rounding magnified by (2/d) ln b, powf 2u.
+      const double u = unit_roundoff(p.trig_type);
+      const double scale_error = (2.0 / c.rotary_dim * std::log(c.base) + 3) * u;
+      // Pair i's angle is the position times i roundings of the running product.
+      double relative = in.pair * (scale_error + u) + position_error(p, in.position);
+      if (c.scaling.type != RopeType::standard)  // the variant enters as an f32 ratio, then a product
+        relative += 2 * theta_relative_error(c, in.seq_len, in.pair, u) + 3 * u;
+      return mt * relative;
+    }
+  }
+  throw std::logic_error("angle_error: unknown theta method");
+}
+
+// The error of evaluating cos/sin at phi_hat, multiplying by a and storing them, relative to a.
+double eval_error(const PipelineDescription& p, const PairBoundInput& in, double angle) {
+  const double u = unit_roundoff(p.trig_type);
+  // cos/sin within 1 ulp (2u), the product by a (u) and a's own rounding (u).
+  double eval = 2 * u + 2 * u;
+  switch (p.trig) {
+    case TrigMethod::libm: break;
+    case TrigMethod::fast_turns: {
+      // turns = fl(phi * fl(1/2pi)): two roundings of |phi|/2pi turns, i.e. 2u |phi| radians;
+      // the fraction is exact and sin/cos of it are evaluated in double then rounded (u).
+      const double mt = std::fabs(static_cast<double>(in.position)) * in.theta;
+      eval += 2 * u * (mt + angle) + u;
+      break;
+    }
+    case TrigMethod::unreduced_polynomial:
+      throw ConfigError("pipeline", fmt::format("{} evaluates cos/sin by a polynomial without "
+                                                "range reduction, which has no error bound",
+                                                p.name));
+  }
+  if (p.table != p.trig_type) eval += unit_roundoff(p.table);  // cos and sin stored narrower
+  return eval;
 }
 
 }  // namespace
 
-bool has_error_model(std::string_view p) {
-  return p == "f64" || p == "f32" || p == "f32-exact-angle" || p == "bf16-hf" ||
-         p == "bf16-cache" || p == "bf16-invfreq" || p == "f16-positions" || p == "ggml-f32" ||
-         p == "fastmath-f32";
+bool has_error_model(std::string_view pipeline) {
+  for (const PipelineDescription& p : all_pipelines())
+    if (p.name == pipeline) return true;
+  return false;
 }
 
-std::int64_t position_domain(std::string_view p) {
-  // f16's largest finite value is 65504; 65505..65519 still round to it, 65520 becomes inf.
-  if (p == "f16-positions") return 65519;
-  return (std::int64_t{1} << 53) - 1;
+std::int64_t position_domain(std::string_view pipeline) {
+  return ropecheck::position_domain(find_pipeline(pipeline));
 }
 
-double output_error_bound(std::string_view p, const PairBoundInput& in) {
-  if (std::llabs(in.position) > position_domain(p)) return std::numeric_limits<double>::infinity();
+double output_error_bound(std::string_view pipeline, const PairBoundInput& in) {
+  return output_error_bound(find_pipeline(pipeline), in);
+}
+
+double output_error_bound(const PipelineDescription& p, const PairBoundInput& in) {
+  if (std::llabs(in.position) > ropecheck::position_domain(p))
+    throw ConfigError("position", fmt::format("{} is outside the {} pipeline's position domain "
+                                              "|m| <= {}", in.position, p.name,
+                                              ropecheck::position_domain(p)));
   const double a = in.attention;
   const double x = in.input_sum;
-  const double mt = std::fabs(static_cast<double>(in.position)) * in.theta;
-  double u_rotation = kU32;   // unit roundoff of the rotation's arithmetic
-  double u_output = 0;        // a final rounding to the storage format after the rotation
-  TrigError trig{0, 0};
-
-  if (p == "f64") {
-    const double angle = mt * (theta_relative_error(*in.config, in.seq_len, in.pair, kU64) + kU64);
-    trig = {angle, 4 * kU64};
-    u_rotation = kU64;
-  } else if (p == "f32") {
-    trig = hf_f32_trig(in, 0, position_relative_error(in.position, 24));
-  } else if (p == "f32-exact-angle") {
-    // theta and m*theta in long double; remainder() by the long double 2pi is exact, but that
-    // 2pi is off by uld relative, which the quotient |phi|/2pi multiplies; then the reduced
-    // angle (|r| <= pi) is rounded to f32: at most pi u32.
-    const double ld = mt * (theta_relative_error(*in.config, in.seq_len, in.pair, kULongDouble) +
-                            3 * kULongDouble);
-    trig = {ld + std::numbers::pi * kU32, 4 * kU32};
-  } else if (p == "bf16-hf") {
-    trig = hf_f32_trig(in, 0, position_relative_error(in.position, 24));
-    trig.eval += kUBf16;  // cos and sin cast to bf16
-    u_rotation = kUBf16;  // the rotation itself runs in bf16 arithmetic
-  } else if (p == "bf16-cache") {
-    trig = hf_f32_trig(in, 0, position_relative_error(in.position, 24));
-    trig.eval += kUBf16;  // the table is stored in bf16
-    u_output = kUBf16;    // f32 result rounded to bf16 storage
-  } else if (p == "bf16-invfreq") {
-    trig = hf_f32_trig(in, kUBf16, position_relative_error(in.position, 24));
-  } else if (p == "f16-positions") {
-    // Through f32 (exact here, |m| < 2^17) into f16: exact up to 2^11, then u16 relative.
-    trig = hf_f32_trig(in, 0, position_relative_error(in.position, 11));
-  } else if (p == "ggml-f32") {
-    // theta_scale = powf(b, -2/d): the exponent's rounding magnified by (2/d) ln b, powf 2u.
-    const RopeConfig& c = *in.config;
-    const double scale_error = (2.0 / c.rotary_dim * std::log(c.base) + 3) * kU32;
-    // Pair i's angle is the f32 position times i roundings of the running product.
-    double relative = in.pair * (scale_error + kU32) + position_relative_error(in.position, 24);
-    if (c.scaling.type != RopeType::standard)  // the variant enters as an f32 ratio, then a product
-      relative += 2 * theta_relative_error(c, in.seq_len, in.pair, kU32) + 3 * kU32;
-    trig = {mt * relative, 4 * kU32};
-  } else if (p == "fastmath-f32") {
-    trig = hf_f32_trig(in, 0, position_relative_error(in.position, 24));
-    // turns = fl(phi * fl(1/2pi)): two roundings of |phi|/2pi turns, i.e. 2 u32 |phi| radians;
-    // the fraction is exact and sin/cos of it are evaluated in double then rounded (u32).
-    trig.eval += 2 * kU32 * (mt + trig.angle) + kU32;
-  } else {
-    return std::numeric_limits<double>::infinity();
+  const double angle = angle_error(p, in);
+  const double eval = eval_error(p, in, angle);
+  // The rotation: two products and a sum, or a product and a fused multiply-add; both within
+  // gamma_2 of |x_a c| + |x_b s| (Higham, Lemma 3.1 and §2.6).
+  double u_rotation = 0;
+  switch (p.contraction) {
+    case Contraction::separate:
+    case Contraction::fma: u_rotation = unit_roundoff(p.rotation); break;
   }
-  // |c_hat|, |s_hat| <= a (1 + eval): the rotation's two products and sum add gamma_2 of
-  // |x_a c| + |x_b s|, and two products may underflow (2 eta). The trig products (cos * a)
-  // cannot: |cos|, |sin| of a nonzero angle are far above the subnormal range, or exactly 0.
+  // |c_hat|, |s_hat| <= a (1 + eval): the rotation adds gamma_2 of |x_a c| + |x_b s|, and two
+  // products may underflow (2 eta). The trig products (cos * a) cannot: |cos|, |sin| of a
+  // nonzero angle are far above the subnormal range, or exactly 0.
   const double before_output =
-      kMargin * (a * x * (trig.angle + trig.eval) + gamma2(u_rotation) * a * (1 + trig.eval) * x) +
-      2 * underflow_eta(u_rotation);
-  // A final rounding to storage (bf16-cache: relative u, or absolute eta of bf16 when the result
-  // is subnormal there), and the reference's own rounding to f64.
-  double storage =
-      u_output > 0 ? u_output * (in.output_abs + before_output) + underflow_eta(kUBf16) : 0;
+      kMargin * (a * x * (angle + eval) + gamma2(u_rotation) * a * (1 + eval) * x) +
+      2 * underflow_eta(p.rotation);
+  // A final rounding to storage when the rotation ran wider (bf16-cache: relative u, or
+  // absolute eta of the storage format when the result is subnormal there).
+  const Precision storage_p = storage_precision(p.dtype);
+  double storage = precision_bits(p.rotation) > precision_bits(storage_p)
+                       ? unit_roundoff(storage_p) * (in.output_abs + before_output) +
+                             underflow_eta(storage_p)
+                       : 0;
   // A subject storing a coarser format than the pipeline's own rounds once more: half an ulp
   // relative (2^-p), or half its smallest subnormal below the normal range.
-  const int pipeline_precision = p == "f64" ? 53 : (p == "bf16-hf" || p == "bf16-cache") ? 8 : 24;
-  if (in.storage && format_traits(*in.storage).precision < pipeline_precision) {
+  if (in.storage && format_traits(*in.storage).precision < format_traits(p.dtype).precision) {
     const FormatTraits f = format_traits(*in.storage);
     storage += std::ldexp(1.0, -f.precision) * (in.output_abs + before_output) +
                std::ldexp(1.0, f.emin - f.precision);
   }
+  // The reference's own rounding to f64.
   return before_output + storage + kU64 * in.output_abs + std::numeric_limits<double>::denorm_min();
 }
 

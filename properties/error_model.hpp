@@ -1,15 +1,16 @@
-// The derived error bound of each precision pipeline (spec/precision.md, "Pipeline bounds"):
-// how far an output component may lie from the exact RoPE value.
+// The derived error bound of a precision pipeline (spec/precision.md, "Pipeline bounds"): how far
+// an output component may lie from the exact RoPE value, derived stage by stage from the
+// pipeline's description (impl/pipeline.hpp).
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
-#include <optional>
-
 #include "core/number_format.hpp"
 #include "core/rope_config.hpp"
+#include "impl/pipeline.hpp"
 
 namespace ropecheck::properties {
 
@@ -28,15 +29,22 @@ struct PairBoundInput {
   std::optional<Dtype> storage;
 };
 
-// Bound on |y_component - exact| for a subject claiming `pipeline`'s error model; +inf outside
-// the pipeline's domain (f16 positions past 65519). Includes the error of the reference's own
-// rounding to f64, so it can be compared with a correctly rounded f64 reference directly.
+// Bound on |y_component - exact| for a subject claiming `pipeline`'s error model. Includes the
+// error of the reference's own rounding to f64, so it can be compared with a correctly rounded
+// f64 reference directly. Throws ConfigError("position") outside the pipeline's position domain
+// (f16 positions past 65519, where its outputs are inf or NaN) and ConfigError("pipeline") for
+// a description with a stage that has no bound (a polynomial cos/sin without range reduction).
+double output_error_bound(const PipelineDescription& pipeline, const PairBoundInput& in);
+
+// The same for the registered pipeline called `pipeline`; throws ConfigError("pipeline") naming
+// the accepted names for any other name (never an infinite bound).
 double output_error_bound(std::string_view pipeline, const PairBoundInput& in);
 
-// Whether `pipeline` names an error model (the registry's pipeline names).
+// Whether `pipeline` names a registered pipeline, i.e. an error model.
 bool has_error_model(std::string_view pipeline);
 
-// The largest |m| for which the pipeline's outputs are defined at all (f16 positions: 65519).
+// The largest |m| for which the registered pipeline's outputs are defined at all (f16
+// positions: 65519); throws ConfigError("pipeline") for an unknown name.
 std::int64_t position_domain(std::string_view pipeline);
 
 }  // namespace ropecheck::properties

@@ -16,7 +16,8 @@ Harness::Harness(const Subject& subject, const TestCase& c, const RopeConfig& co
       prepared_(subject.prepare(config, c.seq_len())),
       reference_(config, c.seq_len()),
       attention_(reference_.attention_factor()),
-      domain_(position_domain(subject.bound_model())) {}
+      domain_(position_domain(subject.bound_model())),
+      pair_bounds_(subject.bound_model(), config_, seq_len_, reference_, subject.dtype()) {}
 
 std::int64_t Harness::in_domain(std::int64_t position) const {
   if (std::llabs(position) <= domain_) return position;
@@ -37,21 +38,9 @@ std::vector<double> Harness::exact(std::int64_t position, const std::vector<doub
 
 std::vector<double> Harness::bounds(std::int64_t position, const std::vector<double>& x) const {
   std::vector<double> out(x.size(), 0.0);
-  const std::string model = subject_.bound_model();
   for (int i = 0; i < config_.pairs(); ++i) {
     const auto [a, b] = pair_channels(config_.layout, config_.rotary_dim, i);
-    PairBoundInput in;
-    in.config = &config_;
-    in.seq_len = seq_len_;
-    in.pair = i;
-    in.theta = reference_.theta(i);
-    in.attention = attention_;
-    in.position = position;
-    in.input_sum = std::fabs(x[a]) + std::fabs(x[b]);
-    // |y_a|, |y_b| <= a * hypot(x_a, x_b): the rotation preserves the pair's norm.
-    in.output_abs = attention_ * std::hypot(x[a], x[b]);
-    in.storage = subject_.dtype();
-    out[a] = out[b] = output_error_bound(model, in);
+    out[a] = out[b] = pair_bounds_.bound(i, position, x[a], x[b]);
   }
   return out;
 }

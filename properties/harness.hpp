@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "properties/pair_bound.hpp"
 #include "properties/subject.hpp"
 #include "properties/test_case.hpp"
 #include "reference/reference.hpp"
@@ -47,6 +48,7 @@ class Harness {
   reference::Reference reference_;
   double attention_;
   std::int64_t domain_;
+  PairBounds pair_bounds_;
 };
 
 }  // namespace ropecheck::properties

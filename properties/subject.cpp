@@ -1,11 +1,19 @@
 #include "properties/subject.hpp"
 
+#include <stdexcept>
+
 namespace ropecheck::properties {
 namespace {
 
 class RegistrySubject final : public Subject {
  public:
-  explicit RegistrySubject(const Implementation& impl) : impl_(impl) {}
+  // The bound it claims is looked up by name (properties/error_model.hpp): the name must lead
+  // back to this very description, so a pipeline cannot claim another's bound, or none.
+  explicit RegistrySubject(const Implementation& impl) : impl_(impl) {
+    if (&find_pipeline(impl.pipeline->name) != impl.pipeline)
+      throw std::logic_error("pipeline " + std::string(impl.pipeline->name) +
+                             " is not the registered description of that name");
+  }
   std::string name() const override { return impl_.name(); }
   Dtype dtype() const override { return impl_.dtype(); }
   std::string bound_model() const override { return std::string(impl_.pipeline->name); }

@@ -13,7 +13,7 @@
 namespace ropecheck {
 namespace {
 
-TEST(Registry, ThreeFormsAndNinePipelines) {
+TEST(Registry, ThreeFormsAndElevenPipelines) {
   std::set<std::string> names, forms, pipelines;
   for (const Implementation& impl : all_implementations()) {
     EXPECT_TRUE(names.insert(impl.name()).second) << "duplicate " << impl.name();
@@ -22,14 +22,52 @@ TEST(Registry, ThreeFormsAndNinePipelines) {
   }
   EXPECT_EQ(forms, (std::set<std::string>{"matrix", "complex", "elementwise"}));
   for (const char* name : {"f64", "f32", "f32-exact-angle", "bf16-hf", "bf16-cache",
-                           "bf16-invfreq", "f16-positions", "ggml-f32", "fastmath-f32"})
+                           "bf16-invfreq", "f16-positions", "ggml-f32", "fastmath-f32",
+                           "tf32-angle", "f32-fma"})
     EXPECT_TRUE(pipelines.contains(name)) << name;
   for (const char* name : {"elementwise:f64", "complex:f64", "matrix:f64", "elementwise:f32",
                            "complex:f32", "matrix:f32"})
     EXPECT_TRUE(names.contains(name)) << name;
   // bf16 arithmetic has no std::complex, so the complex form does not run that pipeline.
   EXPECT_FALSE(names.contains("complex:bf16-hf"));
+  // Fused multiply-adds are written for the elementwise form only.
+  EXPECT_TRUE(names.contains("elementwise:f32-fma"));
+  EXPECT_FALSE(names.contains("matrix:f32-fma"));
   EXPECT_THROW(find_implementation("elementwise:f128"), ConfigError);
+}
+
+TEST(Registry, EveryDescriptionIsValidAndNamedOnce) {
+  std::set<std::string> names;
+  for (const PipelineDescription& p : all_pipelines()) {
+    EXPECT_NO_THROW(validate_pipeline(p)) << p.name;
+    EXPECT_TRUE(names.insert(std::string(p.name)).second) << "duplicate " << p.name;
+    EXPECT_EQ(&find_pipeline(p.name), &p);
+    // No registered pipeline evaluates cos/sin in a way that has no error bound.
+    EXPECT_NE(p.trig, TrigMethod::unreduced_polynomial) << p.name;
+  }
+}
+
+TEST(Registry, UnknownPipelineNamesTheAcceptedOnes) {
+  try {
+    find_pipeline("f128");
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.key(), "pipeline");
+    for (const PipelineDescription& p : all_pipelines())
+      EXPECT_NE(std::string(e.what()).find(std::string(p.name)), std::string::npos) << p.name;
+  }
+}
+
+TEST(Registry, InvalidStageCombinationsAreRejected) {
+  PipelineDescription p = find_pipeline("f32");
+  p.trig_type = Precision::bf16;  // cos/sin are not evaluated in bf16
+  EXPECT_THROW(validate_pipeline(p), std::logic_error);
+  p = find_pipeline("f64");
+  p.theta_held = Precision::bf16;  // only an f32 theta is held narrower
+  EXPECT_THROW(validate_pipeline(p), std::logic_error);
+  p = find_pipeline("bf16-hf");
+  p.contraction = Contraction::fma;
+  EXPECT_THROW(validate_pipeline(p), std::logic_error);
 }
 
 // A long double evaluation of exact RoPE for one pair; its own error is about 2^-64 |m| theta,
@@ -159,6 +197,62 @@ TEST(Pipelines, FastMathLosesBitsWithAngleSize) {
   const double accurate = max_error_vs_long_double(find_implementation("elementwise:f32"), config, m);
   EXPECT_GT(fast, accurate);
   EXPECT_LT(fast, 0.05);
+}
+
+// tf32(v) by its definition: v's significand cut to 11 bits, to nearest, ties to even.
+double tf32_reference(double v) {
+  if (v == 0) return v;
+  const int e = std::ilogb(v);
+  return std::ldexp(std::nearbyint(std::ldexp(v, 10 - e)), e - 10);
+}
+
+TEST(Pipelines, Tf32AngleRoundsPositionsAbove2048AndTheta) {
+  // The matmul inv_freq @ position_ids with TF32 inputs: positions up to 2048 are exact, 2049
+  // rounds to 2048 (a tie, to even) and 2051 to 2052; theta keeps 11 bits.
+  const RopeConfig& config = find_preset("llama-2-7b").rope;
+  const auto& tf32 = find_implementation("elementwise:tf32-angle");
+  auto prepared = tf32.prepare(config, 1);
+  auto theta = compute_frequencies<float>(config, 1).theta;
+  std::vector<double> x(128, 0.0), y(128);
+  for (int i = 0; i < config.pairs(); ++i) x[pair_channels(config.layout, config.rotary_dim, i).a] = 1.0;
+  for (std::int64_t m : {std::int64_t{1000}, std::int64_t{2048}, std::int64_t{2049},
+                         std::int64_t{2051}, std::int64_t{3000001}}) {
+    prepared->apply(m, x, y);
+    const double position = tf32_reference(static_cast<double>(static_cast<float>(m)));
+    for (int i = 0; i < config.pairs(); ++i) {
+      // Both factors hold 11 bits, so their product is exact in f32.
+      const auto angle = static_cast<float>(position * tf32_reference(theta[i]));
+      const auto [a, b] = pair_channels(config.layout, config.rotary_dim, i);
+      ASSERT_EQ(y[a], std::cos(angle)) << "m " << m << " pair " << i;
+      ASSERT_EQ(y[b], std::sin(angle)) << "m " << m << " pair " << i;
+    }
+  }
+  EXPECT_EQ(tf32_reference(2049), 2048);
+  EXPECT_EQ(tf32_reference(2051), 2052);
+  // Against exact RoPE, TF32 is wrong already at modest positions (theta's 2^-11 relative error).
+  EXPECT_GT(max_error_vs_long_double(tf32, config, 1000), 0.05);
+}
+
+TEST(Pipelines, F32FmaRoundsTheRotationOnceLess) {
+  // fma(x_a, c, -(x_b s)) skips the rounding of x_a c: on random inputs some outputs differ from
+  // the f32 recipe's, by no more than the two roundings of a two-term dot product can move it.
+  const RopeConfig& config = find_preset("llama-2-7b").rope;
+  auto fma = find_implementation("elementwise:f32-fma").prepare(config, 1 << 20);
+  auto plain = find_implementation("elementwise:f32").prepare(config, 1 << 20);
+  std::mt19937_64 rng(testing::kUnitTestSeed + 11);
+  int differ = 0;
+  for (int trial = 0; trial < 50; ++trial) {
+    const std::int64_t m = testing::random_position(rng, 12);
+    const auto x = testing::random_head(rng, config.head_dim, Dtype::f32);
+    std::vector<double> yf(x.size()), yp(x.size());
+    fma->apply(m, x, yf);
+    plain->apply(m, x, yp);
+    for (std::size_t j = 0; j < x.size(); ++j) {
+      if (yf[j] != yp[j]) ++differ;
+      ASSERT_LE(std::fabs(yf[j] - yp[j]), 4 * 0x1p-24 * (std::fabs(yp[j]) + 1)) << j;
+    }
+  }
+  EXPECT_GT(differ, 0);
 }
 
 TEST(Pipelines, ApplyRowsChecksShape) {
