@@ -204,7 +204,20 @@ void run_kernel_avx2(const KernelView& v, std::int64_t m, const double* x, doubl
     }
     const DD4 za = two_sum4(wh, wl), zb = two_sum4(vh, vl);
     const v4d bound = splat(v.bound) * (abs4(xs) + abs4(ys));
-    if (v.exact.ok) {
+    if (v.exact.ok && !v.interleaved && vector_mask == 0xf) {
+      // All four lanes evaluated, half-split channels contiguous: store_exact four at a time.
+      const v4d s = pow2_4(sigma);  // sigma in [-958, 961] on vector lanes
+      const v4d ha = za.hi * s, hb = zb.hi * s, e = bound * s + splat(0x1p-1073);
+      const v4i fine = (abs4(ha) <= splat(0x1.fffffffffffffp+1023)) &
+                       (abs4(hb) <= splat(0x1.fffffffffffffp+1023)) & (e <= splat(0x1p+900));
+      _mm256_storeu_pd(v.exact.hi + i, (__m256d)ha);
+      _mm256_storeu_pd(v.exact.hi + i + half, (__m256d)hb);
+      _mm256_storeu_pd(v.exact.lo + i, (__m256d)(za.lo * s));
+      _mm256_storeu_pd(v.exact.lo + i + half, (__m256d)(zb.lo * s));
+      _mm256_storeu_pd(v.exact.bound + i, (__m256d)e);
+      const int fine_mask = lanes(fine);
+      for (int j = 0; j < 4; ++j) v.exact.ok[i + j] = (fine_mask >> j) & 1;
+    } else if (v.exact.ok) {
       for (int j = 0; j < 4; ++j) {
         if (!(vector_mask & (1 << j))) continue;  // process_pair below stores those
         const int ca = v.interleaved ? 2 * (i + j) : i + j;
