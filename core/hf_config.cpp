@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/config_error.hpp"
+#include "core/validation.hpp"
 
 namespace ropecheck {
 namespace {
@@ -82,10 +83,12 @@ int read_head_dim(const Section& top, bool proportional) {
   // Gemma 4's p-RoPE layers use a wider head: HF passes head_dim_key="global_head_dim" to
   // proportional RoPE only.
   if (proportional)
-    if (auto v = top.integer("global_head_dim")) return static_cast<int>(*v);
-  if (auto v = top.integer("head_dim")) return static_cast<int>(*v);
+    if (auto v = top.integer("global_head_dim"))
+      return checked_dimension(top.name("global_head_dim"), *v);
+  if (auto v = top.integer("head_dim")) return checked_dimension(top.name("head_dim"), *v);
   // DeepSeek's multi-head latent attention rotates only the qk_rope_head_dim slice.
-  if (auto v = top.integer("qk_rope_head_dim")) return static_cast<int>(*v);
+  if (auto v = top.integer("qk_rope_head_dim"))
+    return checked_dimension(top.name("qk_rope_head_dim"), *v);
   auto quotient = [&](const char* total, const char* heads) -> std::optional<int> {
     auto t = top.integer(total);
     auto h = top.integer(heads);
@@ -93,7 +96,7 @@ int read_head_dim(const Section& top, bool proportional) {
     if (*h <= 0 || *t % *h != 0)
       throw ConfigError(top.name(total),
                         fmt::format("{} = {} is not divisible by {} = {}", total, *t, heads, *h));
-    return static_cast<int>(*t / *h);
+    return checked_dimension(top.name(total), *t / *h);
   };
   if (auto v = quotient("hidden_size", "num_attention_heads")) return *v;
   if (auto v = quotient("n_embd", "n_head")) return *v;
@@ -214,7 +217,7 @@ RopeConfig parse_hf_config(const json& document, const HfConfigOptions& options)
   if (!partial) partial = params.number("partial_rotary_factor");
   if (!partial) partial = top.number("rotary_pct");
   if (auto rotary = top.integer("rotary_dim")) {
-    config.rotary_dim = static_cast<int>(*rotary);
+    config.rotary_dim = checked_dimension(top.name("rotary_dim"), *rotary);
   } else if (partial) {
     if (!(*partial > 0.0 && *partial <= 1.0))
       throw ConfigError(top.name("partial_rotary_factor"),

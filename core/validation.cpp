@@ -4,6 +4,7 @@
 
 #include "core/config_error.hpp"
 #include "core/hf_config.hpp"
+#include "core/validation.hpp"
 
 namespace ropecheck {
 namespace {
@@ -97,10 +98,20 @@ void validate_scaling(const RopeConfig& config, const std::string& path) {
 
 }  // namespace
 
+int checked_dimension(const std::string& key, std::int64_t value) {
+  if (value < 0 || value > kMaxHeadDim)
+    throw ConfigError(
+        key, fmt::format("{} is out of range; accepted: 0..{} (2^16)", value, kMaxHeadDim));
+  return static_cast<int>(value);
+}
+
 void validate(const RopeConfig& config, const std::string& scaling_path) {
   if (config.head_dim <= 0 || config.head_dim % 2 != 0)
     throw ConfigError("head_dim",
                       fmt::format("must be a positive even number, got {}", config.head_dim));
+  if (config.head_dim > kMaxHeadDim)
+    throw ConfigError(
+        "head_dim", fmt::format("{} exceeds the limit of {} (2^16)", config.head_dim, kMaxHeadDim));
   if (config.rotary_dim <= 0 || config.rotary_dim % 2 != 0)
     throw ConfigError("rotary_dim", fmt::format("rotary dim (head_dim x partial_rotary_factor) "
                                                 "must be a positive even number, got {}",
