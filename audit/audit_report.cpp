@@ -26,6 +26,21 @@ std::string error_cell(const CellStats& c) {
   return fmt::format("{:.1e} @{}", c.max_abs_err.error, format_position(c.max_abs_err.position));
 }
 
+// Text for a single-quoted gnuplot string: quotes doubled, and only printable ASCII other than
+// the backquote and '@' (gnuplot's command and macro substitution) kept; the rest shows as '?'.
+std::string gnuplot_text(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '\'')
+      out += "''";
+    else if (c < 0x20 || c > 0x7e || c == '`' || c == '@')
+      out += '?';
+    else
+      out += c;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string format_position(std::int64_t p) {
@@ -152,9 +167,9 @@ std::string plot_script(const AuditOptions& o, const std::string& data, const st
       "set logscale x 2\nset logscale y 10\nset format x '2^{{%L}}'\nset format y '10^{{%L}}'\n"
       "set xtics 16\nset xlabel 'position m'\n"
       "set ylabel 'max |y - exact| (inputs in [-1, 1]); 0 drawn at {:g}'\n"
-      "set title \"ropecheck audit: {}\" noenhanced\nset key outside right top noenhanced\n"
+      "set title 'ropecheck audit: {}' noenhanced\nset key outside right top noenhanced\n"
       "set grid\nset xrange [1:*]\nset yrange [{:g}:10]\n{}",
-      kPlotFloor, o.config_label, kPlotFloor / 2, thresholds);
+      kPlotFloor, gnuplot_text(o.config_label), kPlotFloor / 2, thresholds);
   return fmt::format("# ropecheck audit plot; regenerate with: gnuplot {}.gp\n"
                      "set terminal pngcairo size 1400,800 font ',11'\nset output '{}'\n{}plot {}\n"
                      "set terminal svg size 1400,800 dynamic\nset output '{}'\nreplot\n",

@@ -55,8 +55,23 @@ std::int64_t parse_position_number(const std::string& raw, const std::string& wh
   return value;
 }
 
-std::vector<std::int64_t> parse_positions(const std::string& spec) {
-  std::vector<std::int64_t> out;
+namespace {
+
+// One comma-separated item: the range lo..hi every `step`, or `count` log-spaced positions.
+struct Item {
+  std::int64_t lo = 0, hi = 0, step = 1, count = 0;  // count > 0: log-spaced
+  std::size_t size() const {  // positions the item yields (before duplicates are removed)
+    if (count > 0) return static_cast<std::size_t>(count) + 1;
+    return static_cast<std::size_t>((hi - lo) / step) + 1;
+  }
+};
+
+// Parses the items and their total size without expanding any of them, so that a spec too
+// large to hold is refused before memory is spent on it.
+std::vector<Item> parse_items(const std::string& spec) {
+  if (trim(spec).empty()) bad("\"\"", "the spec is empty");
+  std::vector<Item> items;
+  std::size_t total = 0;
   std::size_t start = 0;
   while (start <= spec.size()) {
     const auto comma = spec.find(',', start);
@@ -68,36 +83,58 @@ std::vector<std::int64_t> parse_positions(const std::string& spec) {
     const bool log_spaced = item.rfind("log:", 0) == 0;
     const std::string body = log_spaced ? item.substr(4) : item;
     const auto dots = body.find("..");
+    Item parsed;
     if (dots == std::string::npos) {
       if (log_spaced) bad(item, "log: needs a range A..B:COUNT");
-      out.push_back(parse_position_number(body, item));
-      continue;
-    }
-    const std::int64_t lo = parse_position_number(body.substr(0, dots), item);
-    const std::string tail = body.substr(dots + 2);
-    const auto colon = tail.find(':');
-    const std::int64_t hi = parse_position_number(tail.substr(0, colon), item);
-    if (hi < lo) bad(item, "the range ends before it starts");
-    if (log_spaced) {
-      if (colon == std::string::npos) bad(item, "log: needs a count (log:A..B:COUNT)");
-      const std::int64_t count = parse_plain(tail.substr(colon + 1), item);
-      if (count < 2 || static_cast<std::size_t>(count) > kMaxCount) bad(item, "count out of range");
-      // Evenly spaced in log(1 + m) so that A = 0 is allowed.
-      const double a = std::log1p(static_cast<double>(lo)), b = std::log1p(static_cast<double>(hi));
-      for (std::int64_t i = 0; i < count; ++i) {
-        const double t = a + (b - a) * static_cast<double>(i) / static_cast<double>(count - 1);
-        out.push_back(std::clamp(static_cast<std::int64_t>(std::expm1(t)), lo, hi));
-      }
-      out.push_back(hi);
+      parsed.lo = parsed.hi = parse_position_number(body, item);
     } else {
-      const std::int64_t step =
-          colon == std::string::npos ? 1 : parse_plain(tail.substr(colon + 1), item);
-      if (step <= 0) bad(item, "the step must be positive");
-      if (static_cast<std::size_t>((hi - lo) / step) >= kMaxCount)
-        bad(item, fmt::format("more than {} positions", kMaxCount));
-      for (std::int64_t m = lo; m <= hi; m += step) out.push_back(m);
+      parsed.lo = parse_position_number(body.substr(0, dots), item);
+      const std::string tail = body.substr(dots + 2);
+      const auto colon = tail.find(':');
+      parsed.hi = parse_position_number(tail.substr(0, colon), item);
+      if (parsed.hi < parsed.lo) bad(item, "the range ends before it starts");
+      if (log_spaced) {
+        if (colon == std::string::npos) bad(item, "log: needs a count (log:A..B:COUNT)");
+        parsed.count = parse_plain(tail.substr(colon + 1), item);
+        if (parsed.count < 2 || static_cast<std::size_t>(parsed.count) > kMaxCount)
+          bad(item, "count out of range");
+      } else if (colon != std::string::npos) {
+        parsed.step = parse_plain(tail.substr(colon + 1), item);
+        if (parsed.step <= 0) bad(item, "the step must be positive");
+      }
     }
-    if (out.size() > kMaxCount) bad(spec, fmt::format("more than {} positions", kMaxCount));
+    // Each term is below 2^53 and there are fewer than 2^40 items: the sum cannot overflow.
+    total += parsed.size();
+    if (total > kMaxCount) bad(spec, fmt::format("more than {} positions (2^28)", kMaxCount));
+    items.push_back(parsed);
+  }
+  return items;
+}
+
+}  // namespace
+
+std::size_t count_positions(const std::string& spec) {
+  std::size_t total = 0;
+  for (const Item& item : parse_items(spec)) total += item.size();
+  return total;
+}
+
+std::vector<std::int64_t> parse_positions(const std::string& spec) {
+  const std::vector<Item> items = parse_items(spec);
+  std::vector<std::int64_t> out;
+  for (const Item& item : items) {
+    if (item.count > 0) {
+      // Evenly spaced in log(1 + m) so that A = 0 is allowed.
+      const double a = std::log1p(static_cast<double>(item.lo));
+      const double b = std::log1p(static_cast<double>(item.hi));
+      for (std::int64_t i = 0; i < item.count; ++i) {
+        const double t = a + (b - a) * static_cast<double>(i) / static_cast<double>(item.count - 1);
+        out.push_back(std::clamp(static_cast<std::int64_t>(std::expm1(t)), item.lo, item.hi));
+      }
+      out.push_back(item.hi);
+    } else {
+      for (std::int64_t m = item.lo; m <= item.hi; m += item.step) out.push_back(m);
+    }
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());

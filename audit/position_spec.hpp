@@ -13,8 +13,13 @@
 
 namespace ropecheck::audit {
 
-// Positions of a spec, sorted ascending without duplicates; throws ConfigError("positions").
+// Positions of a spec, sorted ascending without duplicates; throws ConfigError("positions")
+// for an empty or malformed spec, or one of more than 2^28 positions (refused before expanding).
 std::vector<std::int64_t> parse_positions(const std::string& spec);
+
+// How many positions the spec's items yield before duplicates are removed (an upper bound on
+// parse_positions(spec).size()), computed without expanding them; throws like parse_positions.
+std::size_t count_positions(const std::string& spec);
 
 // One integer of the spec language ("2^31-1"); throws ConfigError naming `what`.
 std::int64_t parse_position_number(const std::string& text, const std::string& what);

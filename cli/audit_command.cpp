@@ -19,9 +19,12 @@
 #include "audit/shard_env.hpp"
 #include "cli/commands.hpp"
 #include "cli/exhaustive_command.hpp"
+#include "cli/gnuplot_runner.hpp"
 #include "cli/output_files.hpp"
 #include "core/config_error.hpp"
 #include "core/hf_config.hpp"
+#include "core/json_input.hpp"
+#include "core/parse_number.hpp"
 #include "core/presets.hpp"
 #include "impl/implementation.hpp"
 
@@ -31,6 +34,8 @@ namespace {
 using audit::AuditOptions;
 using nlohmann::json;
 
+// Numeric options are taken as text and parsed strictly (parse_number.hpp): CLI11 would wrap
+// "--seed -1" to 2^64 - 1 and accept "--threads -5".
 struct AuditArgs {
   std::string preset, hf_config, config_json, layer_type = "full_attention", layout;
   std::vector<std::string> impls;
@@ -38,23 +43,22 @@ struct AuditArgs {
   std::vector<double> thresholds;
   std::vector<std::string> require;
   std::string shard, out;
-  int threads = 0, heads = 2;
-  std::uint64_t seed = 0;
-  std::int64_t seq_len = 0;
+  std::string threads, heads = "2", seed = "0", seq_len, max_work;
+  CLI::Option* positions_option = nullptr;
   bool no_progress = false;
   bool exhaustive = false;
   int shards = 0;  // the shard count of a Kubernetes Indexed Job
 };
 
-json read_json_file(const std::string& path, const std::string& option) {
-  std::ifstream file(path);
-  if (!file) throw ConfigError(option, "cannot read file " + path);
-  try {
-    return json::parse(file);
-  } catch (const json::parse_error& error) {
-    throw ConfigError(option, path + " is not valid JSON: " + error.what());
-  }
-}
+// The default ceiling on an audit's size in pair rotations (positions x heads x rotated pairs x
+// implementations): 2^32, several minutes on a few cores; --max-work raises it.
+constexpr std::uint64_t kDefaultMaxWork = std::uint64_t{1} << 32;
+
+// One --require rule: implementations matching `pattern` must keep max |error| <= bound.
+struct Requirement {
+  std::string rule, pattern;
+  double bound = 0;
+};
 
 std::vector<std::string> select_impls(const AuditArgs& args) {
   std::vector<std::string> patterns = args.impls;
@@ -86,11 +90,7 @@ AuditOptions build_options(const AuditArgs& args) {
     o.config_json = read_json_file(args.hf_config, "--hf-config");
     o.config_label = args.hf_config;
   } else if (!args.config_json.empty()) {
-    try {
-      o.config_json = json::parse(args.config_json);
-    } catch (const json::parse_error& error) {
-      throw ConfigError("--config", std::string("is not valid JSON: ") + error.what());
-    }
+    o.config_json = parse_json_text(args.config_json, "--config");
     o.config_label = "config " + args.config_json;
   } else {
     const std::string name = args.preset.empty() ? "llama-3.1-8b" : args.preset;
@@ -104,13 +104,29 @@ AuditOptions build_options(const AuditArgs& args) {
     throw ConfigError("--dtype", fmt::format("unknown \"{}\"; accepted: {}", args.dtype,
                                              accepted_dtypes()));
   o.impls = select_impls(args);
-  o.positions_spec = args.positions.empty() ? audit::default_positions_spec() : args.positions;
+  const bool positions_given = args.positions_option && args.positions_option->count() > 0;
+  o.positions_spec = positions_given ? args.positions : audit::default_positions_spec();
+  o.heads = static_cast<int>(parse_integer(args.heads, "--heads", 1, 64));
   if (args.exhaustive) {
-    // Only the range's ends: an exhaustive range is scanned, never listed.
-    if (args.positions.empty()) throw ConfigError("--positions", "--exhaustive needs a range A..B");
+    // Only the range's ends: an exhaustive range is scanned, never listed (its size is shown as
+    // an estimate before the scan starts).
+    if (!positions_given) throw ConfigError("--positions", "--exhaustive needs a range A..B");
     const auto [first, last] = audit::parse_position_range(o.positions_spec);
     o.positions = {first, last};
   } else {
+    // The size limit is checked on the spec's arithmetic count, before positions are expanded.
+    const std::uint64_t limit = args.max_work.empty()
+                                    ? kDefaultMaxWork
+                                    : parse_unsigned(args.max_work, "--max-work", UINT64_MAX);
+    const long double work = static_cast<long double>(audit::count_positions(o.positions_spec)) *
+                             o.heads * (o.config.rotary_dim / 2) * o.impls.size();
+    if (work > static_cast<long double>(limit))
+      throw ConfigError("--max-work",
+                        fmt::format("this audit is {:.3g} pair rotations (positions x heads x "
+                                    "rotated pairs x implementations), over the limit of {}; "
+                                    "audit fewer positions or implementations, or raise the "
+                                    "limit with --max-work N",
+                                    static_cast<double>(work), limit));
     o.positions = audit::parse_positions(o.positions_spec);
   }
 
@@ -130,14 +146,16 @@ AuditOptions build_options(const AuditArgs& args) {
   o.thresholds = args.thresholds.empty() ? std::vector<double>{1e-3, 1e-2} : args.thresholds;
   for (double t : o.thresholds)
     if (!(t > 0) || !std::isfinite(t)) throw ConfigError("--threshold", "must be positive");
-  o.seed = args.seed;
-  if (args.heads < 1 || args.heads > 64) throw ConfigError("--heads", "must lie in 1..64");
-  o.heads = args.heads;
-  if (args.seq_len < 0) throw ConfigError("--seq-len", "must be positive");
-  o.seq_len = effective_seq_len(o.positions.back(),
-                                args.seq_len > 0 ? std::optional(args.seq_len) : std::nullopt);
-  o.threads = args.threads > 0 ? args.threads
-                               : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  o.seed = parse_unsigned(args.seed, "--seed", UINT64_MAX);
+  // Lengths, like positions, stay exact in a double.
+  const std::optional<std::int64_t> seq_len =
+      args.seq_len.empty()
+          ? std::nullopt
+          : std::optional(parse_integer(args.seq_len, "--seq-len", 1, std::int64_t{1} << 53));
+  o.seq_len = effective_seq_len(o.positions.back(), seq_len);
+  o.threads = args.threads.empty()
+                  ? std::max(1, static_cast<int>(std::thread::hardware_concurrency()))
+                  : static_cast<int>(parse_integer(args.threads, "--threads", 1, 1024));
   const audit::ShardChoice shard =
       audit::choose_shard(args.shard, args.shards, audit::process_environment());
   o.shard_index = shard.index;
@@ -168,56 +186,122 @@ audit::ProgressFn progress_bar(bool enabled) {
   };
 }
 
-// Checks --require ERR or --require IMPL=ERR against every audited position; returns failures.
-std::vector<std::string> broken_requirements(const AuditArgs& args, const AuditOptions& o,
-                                             const audit::AuditResult& r) {
-  std::vector<std::string> broken;
+// Parses every --require rule before the run: ERR or IMPL=ERR with ERR a positive finite number,
+// and IMPL a name or glob that matches at least one audited implementation.
+std::vector<Requirement> parse_requirements(const AuditArgs& args, const AuditOptions& o) {
+  std::vector<Requirement> out;
   for (const std::string& rule : args.require) {
     const auto eq = rule.find('=');
-    const std::string pattern = eq == std::string::npos ? "*" : rule.substr(0, eq);
+    Requirement r{rule, eq == std::string::npos ? "*" : rule.substr(0, eq), 0};
     const std::string bound_text = eq == std::string::npos ? rule : rule.substr(eq + 1);
     char* end = nullptr;
-    const double bound = std::strtod(bound_text.c_str(), &end);
-    if (end == bound_text.c_str() || *end != '\0' || !(bound > 0))
-      throw ConfigError("--require", fmt::format("\"{}\" is not ERR or IMPL=ERR", rule));
+    r.bound = std::strtod(bound_text.c_str(), &end);
+    if (bound_text.empty() || end != bound_text.c_str() + bound_text.size() || !(r.bound > 0) ||
+        !std::isfinite(r.bound))
+      throw ConfigError("--require", fmt::format("\"{}\" is not ERR or IMPL=ERR with ERR a "
+                                                 "positive finite number",
+                                                 rule));
+    const bool matches = std::any_of(o.impls.begin(), o.impls.end(), [&](const std::string& name) {
+      return fnmatch(r.pattern.c_str(), name.c_str(), 0) == 0;
+    });
+    if (!matches) {
+      std::string audited;
+      for (const auto& name : o.impls) audited += (audited.empty() ? "" : ", ") + name;
+      throw ConfigError("--require", fmt::format("\"{}\" names no audited implementation "
+                                                 "(audited: {})",
+                                                 r.pattern, audited));
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// Checks the requirements against every audited position; returns the broken ones.
+std::vector<std::string> broken_requirements(const std::vector<Requirement>& rules,
+                                             const AuditOptions& o, const audit::AuditResult& r) {
+  std::vector<std::string> broken;
+  for (const Requirement& rule : rules) {
     for (std::size_t k = 0; k < o.impls.size(); ++k) {
-      if (fnmatch(pattern.c_str(), o.impls[k].c_str(), 0) != 0) continue;
+      if (fnmatch(rule.pattern.c_str(), o.impls[k].c_str(), 0) != 0) continue;
       for (std::size_t b = 0; b < r.cells[k].size(); ++b) {
         const auto& w = r.cells[k][b].max_abs_err;
-        if (r.cells[k][b].outputs && w.error > bound)
-          broken.push_back(fmt::format("{}: max |error| {:.3g} > {:g} at position {}",
-                                       o.impls[k], w.error, bound, w.position));
+        // A NaN error is broken too: !(error <= bound) rather than error > bound.
+        if (r.cells[k][b].outputs && !(w.error <= rule.bound))
+          broken.push_back(fmt::format("{}: max |error| {:.3g} > {:g} at position {}", o.impls[k],
+                                       w.error, rule.bound, w.position));
       }
     }
   }
   return broken;
 }
 
-void write_report(const AuditOptions& o, const audit::AuditResult& r, const std::string& out_dir) {
+// The files of an audit's output set (audit --out, merge --out).
+const std::vector<std::string> kReportFiles = {"report.txt",           "results.csv",
+                                               "results.json",         "error_vs_position.dat",
+                                               "error_vs_position.gp", "error_vs_position.png",
+                                               "error_vs_position.svg"};
+
+// Checks --out before the work: a directory that can receive the set, and gnuplot to draw it.
+// Returns gnuplot's path ("" when there is no --out).
+std::string check_report_output(const std::string& out_dir) {
+  if (out_dir.empty()) return "";
+  check_output_set(out_dir, kReportFiles, "--out");
+  return find_gnuplot("--out");
+}
+
+// Prints the audit's size and a time estimate from a quick calibration run on a sample of its
+// positions (one thread), scaled to the whole run and its threads.
+void print_estimate(const AuditOptions& o) {
+  const std::size_t sample_size = std::min<std::size_t>(64, o.positions.size());
+  AuditOptions sample = o;
+  sample.positions.clear();
+  for (std::size_t i = 0; i < sample_size; ++i)
+    sample.positions.push_back(o.positions[i * o.positions.size() / sample_size]);
+  sample.threads = 1;
+  sample.shard_index = 0;
+  sample.shard_count = 1;
+  const auto start = std::chrono::steady_clock::now();
+  audit::run_blocks(sample, nullptr);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double mine = static_cast<double>(o.positions.size()) / o.shard_count;
+  const double parallel = std::min<double>(
+      o.threads, std::ceil(static_cast<double>(audit::block_count(o)) / o.shard_count));
+  const double estimate =
+      seconds / static_cast<double>(sample_size) * mine / std::max(1.0, parallel);
+  const double pairs =
+      mine * o.heads * (o.config.rotary_dim / 2) * static_cast<double>(o.impls.size());
+  std::cerr << fmt::format(
+      "ropecheck audit: {:.0f} positions x {} heads x {} pairs x {} "
+      "implementations = {:.3g} pair rotations; estimated {} on {} "
+      "thread(s)\n",
+      mine, o.heads, o.config.rotary_dim / 2, o.impls.size(), pairs,
+      estimate < 1 ? std::string("under 1 s") : fmt::format("{:.0f} s", std::ceil(estimate)),
+      static_cast<int>(std::max(1.0, parallel)));
+}
+
+void write_report(const AuditOptions& o, const audit::AuditResult& r, const std::string& out_dir,
+                  const std::string& gnuplot) {
   const std::string table = audit::report_table(o, r);
   std::cout << table;
   if (out_dir.empty()) return;
-  OutputFiles files(out_dir);
+  OutputSet files(out_dir, kReportFiles, "--out");
   files.write("report.txt", table);
   files.write("results.csv", audit::report_csv(o, r));
-  files.write("results.json", audit::report_json(o, r).dump(2) + "\n");
-  const std::string data = files.write("error_vs_position.dat", audit::plot_data(o, r));
-  const std::string png = files.temporary("error_vs_position.png");
-  const std::string svg = files.temporary("error_vs_position.svg");
-  // The committed script refers to the final names; a twin with the temporary names draws now.
+  files.write("results.json", dump_json(audit::report_json(o, r), 2) + "\n");
+  files.write("error_vs_position.dat", audit::plot_data(o, r));
+  // The script names its files relative to its own directory, where gnuplot runs: no path from
+  // the command line reaches gnuplot, and the same script regenerates the plot later.
   files.write("error_vs_position.gp",
               audit::plot_script(o, "error_vs_position.dat", "error_vs_position.png",
                                  "error_vs_position.svg"));
-  const std::string now = data + ".now.gp";
-  {
-    std::ofstream script(now);
-    script << audit::plot_script(o, data, png, svg);
-  }
-  const int status = std::system(fmt::format("gnuplot '{}' 2>/dev/null", now).c_str());
-  std::filesystem::remove(now);
-  if (status != 0 || !std::filesystem::exists(png) || !std::filesystem::exists(svg))
-    throw std::runtime_error("gnuplot failed to draw the plot (is gnuplot installed? "
-                             "bash ci/setup.sh installs it)");
+  files.path("error_vs_position.png");
+  files.path("error_vs_position.svg");
+  run_gnuplot(gnuplot, "error_vs_position.gp", files.staging(), "--out");
+  for (const char* plot : {"error_vs_position.png", "error_vs_position.svg"})
+    if (!std::filesystem::is_regular_file(std::filesystem::path(files.staging()) / plot))
+      throw ConfigError("--out",
+                        fmt::format("gnuplot did not write {}; nothing was written", plot));
   files.commit();
   std::cout << fmt::format("\nwrote {}/report.txt, results.csv, results.json, "
                            "error_vs_position.png/.svg (gnuplot script: error_vs_position.gp)\n",
@@ -236,16 +320,28 @@ Runner add_audit_command(CLI::App& app) {
   sub->add_option("--layout", args->layout, "Override the layout: half | interleaved");
   sub->add_option("--impl", args->impls, "Implementations or globs (default elementwise:*)");
   sub->add_option("--dtype", args->dtype, "Only implementations storing this dtype");
-  sub->add_option("--positions", args->positions,
-                  "Positions: N, 2^K-C, A..B, A..B:STEP, log:A..B:COUNT, comma-separated");
+  args->positions_option =
+      sub->add_option("--positions", args->positions,
+                      "Positions: N, 2^K-C, A..B, A..B:STEP, log:A..B:COUNT, comma-separated "
+                      "(at most 2^28)");
   sub->add_option("--bands", args->bands, "Band edges for the table columns");
   sub->add_option("--threshold", args->thresholds, "Absolute error thresholds (default 1e-3 1e-2)");
-  sub->add_option("--require", args->require, "Exit 1 if max |error| exceeds ERR (or IMPL=ERR)");
-  sub->add_option("--threads", args->threads, "Worker threads (default: all cores)");
-  sub->add_option("--seed", args->seed, "Seed of the random inputs (default 0)");
-  sub->add_option("--heads", args->heads, "Random head vectors per position (default 2)");
-  sub->add_option("--seq-len", args->seq_len, "Sequence length for dynamic NTK / LongRoPE");
+  sub->add_option("--require", args->require,
+                  "Exit 1 if max |error| exceeds ERR (or IMPL=ERR; IMPL must match an audited "
+                  "implementation)");
+  sub->add_option("--threads", args->threads, "Worker threads, 1..1024 (default: all cores)")
+      ->type_name("INT");
+  sub->add_option("--seed", args->seed, "Seed of the random inputs, 0..2^64-1 (default 0)")
+      ->type_name("UINT");
+  sub->add_option("--heads", args->heads, "Random head vectors per position, 1..64 (default 2)")
+      ->type_name("INT");
+  sub->add_option("--seq-len", args->seq_len, "Sequence length for dynamic NTK / LongRoPE, 1..2^53")
+      ->type_name("INT");
   sub->add_option("--shard", args->shard, "Compute shard K/N only and write DIR/shard-K-of-N.json");
+  sub->add_option("--max-work", args->max_work,
+                  "Largest audit run, in pair rotations (positions x heads x rotated pairs x "
+                  "implementations; default 2^32)")
+      ->type_name("UINT");
   sub->add_option("--out", args->out, "Directory for report.txt, results.csv/.json and the plot");
   sub->add_flag("--no-progress", args->no_progress, "Never draw the progress bar");
   sub->add_flag("--exhaustive", args->exhaustive,
@@ -255,20 +351,28 @@ Runner add_audit_command(CLI::App& app) {
   return [args] {
     const AuditOptions o = build_options(*args);
     if (args->exhaustive) return run_exhaustive_audit(o, args->out, !args->no_progress);
-    auto blocks = audit::run_blocks(o, progress_bar(!args->no_progress));
+    const std::vector<Requirement> requirements = parse_requirements(*args, o);
+    std::string gnuplot, shard_file;
     if (o.shard_count > 1) {
       if (args->out.empty()) throw ConfigError("--out", "a sharded run needs --out DIR");
+      shard_file = audit::shard_file_name(o);
+      check_output_file((std::filesystem::path(args->out) / shard_file).string(), "--out");
+    } else {
+      gnuplot = check_report_output(args->out);
+    }
+    print_estimate(o);
+    auto blocks = audit::run_blocks(o, progress_bar(!args->no_progress));
+    if (o.shard_count > 1) {
       OutputFiles files(args->out);
-      const std::string name = audit::shard_file_name(o);
-      files.write(name, audit::shard_document(o, blocks).dump() + "\n");
+      files.write(shard_file, dump_json(audit::shard_document(o, blocks)) + "\n");
       files.commit();
       std::cout << fmt::format("wrote {}/{}; combine the shards with `ropecheck merge`\n",
-                               args->out, name);
+                               args->out, shard_file);
       return int{kPass};
     }
     const auto result = audit::reduce_blocks(o, std::move(blocks));
-    write_report(o, result, args->out);
-    const auto broken = broken_requirements(*args, o, result);
+    write_report(o, result, args->out, gnuplot);
+    const auto broken = broken_requirements(requirements, o, result);
     for (const auto& line : broken) std::cerr << "ropecheck: requirement broken: " << line << "\n";
     return broken.empty() ? int{kPass} : int{kCheckFailed};
   };
@@ -281,6 +385,7 @@ Runner add_merge_command(CLI::App& app) {
   sub->add_option("inputs", *inputs, "Shard files or directories holding shard-*.json")->required();
   sub->add_option("--out", *out, "Directory for the merged report");
   return [inputs, out] {
+    const std::string gnuplot = check_report_output(*out);
     const auto files = audit::find_shard_files(*inputs);
     if (audit::shards_are_exhaustive(files)) {
       const auto merged = audit::merge_exhaustive_shard_files(files);
@@ -288,7 +393,7 @@ Runner add_merge_command(CLI::App& app) {
       return int{kPass};
     }
     const auto merged = audit::merge_shard_files(files);
-    write_report(merged.options, merged.result, *out);
+    write_report(merged.options, merged.result, *out, gnuplot);
     return int{kPass};
   };
 }

@@ -7,8 +7,14 @@
 
 namespace ropecheck::cli {
 
-// Exit codes of the command-line contract (brief §8).
-enum ExitCode : int { kPass = 0, kCheckFailed = 1, kBadInput = 2 };
+// Exit codes of the command-line contract (README "Exit codes"): 1 only ever means that a check
+// ran and failed; bad usage or input is 2; anything unexpected inside ropecheck is 3.
+enum ExitCode : int { kPass = 0, kCheckFailed = 1, kBadInput = 2, kInternalError = 3 };
+
+// The exit-code paragraph shown at the end of every --help.
+inline constexpr const char* kExitCodesHelp =
+    "Exit codes: 0 pass; 1 a check ran and failed; 2 bad usage or input (one line on stderr "
+    "names it); 3 internal error.";
 
 using Runner = std::function<int()>;
 

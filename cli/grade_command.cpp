@@ -7,6 +7,8 @@
 #include "cli/commands.hpp"
 #include "cli/output_files.hpp"
 #include "core/config_error.hpp"
+#include "core/json_input.hpp"
+#include "core/parse_number.hpp"
 #include "kernels/vectors/grading.hpp"
 #include "kernels/vectors/pipeline_bound.hpp"
 #include "kernels/vectors/vector_files.hpp"
@@ -16,23 +18,28 @@ namespace {
 
 struct GradeArgs {
   std::string vectors, outputs, bound, json;
-  std::uint64_t max_ulp = 0;
+  std::string max_ulp;  // parsed strictly: "-1" must not wrap to 2^64 - 1
   bool max_ulp_given = false;
 };
+
+// The largest --max-ulp: 2^32 ulps is already "any finite value" for bf16 and f16 and far beyond
+// any meaningful f32 bound; a larger value could only be a mistake.
+constexpr std::uint64_t kMaxUlp = std::uint64_t{1} << 32;
 
 // The bound the outputs are held to; a pipeline's bound is derived for `set`.
 vectors::GradeBound choose_bound(const GradeArgs& args, const vectors::VectorSet& set) {
   if (!args.bound.empty() && args.max_ulp_given)
     throw ConfigError("--bound", "give either --bound or --max-ulp, not both");
-  if (args.max_ulp_given) return vectors::GradeBound::ulps(args.max_ulp);
+  if (args.max_ulp_given)
+    return vectors::GradeBound::ulps(parse_unsigned(args.max_ulp, "--max-ulp", kMaxUlp));
   if (args.bound.empty() || args.bound == "exact") return vectors::GradeBound::exact();
   return vectors::pipeline_bound(set, args.bound);
 }
 
 void write_json(const std::string& path, const nlohmann::json& report) {
   const std::filesystem::path file(path);
-  OutputFiles files(file.has_parent_path() ? file.parent_path().string() : ".");
-  files.write(file.filename().string(), report.dump(2) + "\n");
+  OutputFiles files(file.has_parent_path() ? file.parent_path().string() : ".", "--json");
+  files.write(file.filename().string(), dump_json(report, 2) + "\n");
   files.commit();
 }
 
@@ -51,12 +58,14 @@ Runner add_grade_command(CLI::App& app) {
                   "exact (default): every output bit for bit; or a pipeline name (f32, "
                   "bf16-hf, ...): within that pipeline's derived error bound");
   CLI::Option* max_ulp = sub->add_option("--max-ulp", args->max_ulp,
-                                         "Every output within N ulps of expected (N >= 0)");
+                                         "Every output within N ulps of expected "
+                                         "(0 <= N <= 2^32)")
+                             ->type_name("UINT");
   sub->add_option("--json", args->json, "Also write the report as JSON to FILE");
   return [args, max_ulp] {
     args->max_ulp_given = max_ulp->count() > 0;
-    if (!args->json.empty() && std::filesystem::is_directory(args->json))
-      throw ConfigError("--json", args->json + " is a directory; give a file name");
+    if (!args->json.empty()) check_output_file(args->json, "--json");
+    if (args->max_ulp_given) parse_unsigned(args->max_ulp, "--max-ulp", kMaxUlp);
     const vectors::VectorSet set = vectors::read_vector_set(args->vectors);
     const vectors::GradeBound bound = choose_bound(*args, set);
     const std::vector<double> y = vectors::read_outputs(args->outputs, set);

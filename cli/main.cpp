@@ -8,6 +8,24 @@
 #include "cli/flag_names.hpp"
 #include "core/config_error.hpp"
 
+namespace {
+
+// The message as one line of printable text: control characters (newlines, escapes) from an
+// input's name or content are shown as \xNN so they cannot forge lines or drive the terminal.
+std::string printable(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f)
+      out += fmt::format("\\x{:02x}", byte);
+    else
+      out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace ropecheck::cli;
   CLI::App app{"ropecheck: verify RoPE implementations against a correctly rounded reference"};
@@ -26,6 +44,8 @@ int main(int argc, char** argv) {
   add(add_grade_command);
   add(add_check_command);
   add(add_config_command);
+  app.footer(kExitCodesHelp);
+  for (CLI::App* sub : app.get_subcommands({})) sub->footer(kExitCodesHelp);
 
   try {
     app.parse(argc, argv);
@@ -36,11 +56,15 @@ int main(int argc, char** argv) {
   try {
     for (CLI::App* sub : app.get_subcommands()) return runners.at(sub)();
   } catch (const ropecheck::ConfigError& error) {
-    std::cerr << "ropecheck: error: " << with_flag_name(error).what() << "\n";
+    std::cerr << "ropecheck: error: " << printable(with_flag_name(error).what()) << "\n";
     return kBadInput;
   } catch (const std::exception& error) {
-    std::cerr << "ropecheck: internal error: " << error.what() << "\n";
-    return kCheckFailed;
+    // Every bad input is a ConfigError; anything else is a fault of ropecheck itself.
+    std::cerr << "ropecheck: internal error: " << printable(error.what()) << "\n";
+    return kInternalError;
+  } catch (...) {
+    std::cerr << "ropecheck: internal error: unknown exception\n";
+    return kInternalError;
   }
-  return kBadInput;
+  return kInternalError;
 }

@@ -1,12 +1,10 @@
 // `ropecheck rotate`: one JSON request (stdin or --input FILE) to one JSON response on stdout.
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <memory>
 
 #include "cli/commands.hpp"
 #include "cli/rotate_request.hpp"
-#include "core/config_error.hpp"
+#include "core/json_input.hpp"
 
 namespace ropecheck::cli {
 
@@ -16,23 +14,17 @@ Runner add_rotate_command(CLI::App& app) {
   auto input = std::make_shared<std::string>();
   sub->add_option("--input", *input, "Request file (default: standard input)");
   return [input] {
-    std::string text;
-    if (input->empty()) {
-      text.assign(std::istreambuf_iterator<char>(std::cin), {});
-    } else {
-      std::ifstream file(*input);
-      if (!file) throw ConfigError("--input", "cannot read file " + *input);
-      text.assign(std::istreambuf_iterator<char>(file), {});
+    RotateRequest request;
+    {
+      // The text and its parsed document are freed before the rotation runs.
+      const std::string text =
+          input->empty() ? read_standard_input("request") : read_text_file(*input, "--input");
+      request = parse_rotate_request(
+          parse_json_text(text, input->empty() ? "request" : "--input " + *input));
     }
-    nlohmann::json request;
-    try {
-      request = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& error) {
-      throw ConfigError("request", std::string("is not valid JSON: ") + error.what());
-    }
-    const nlohmann::json response = run_rotate(parse_rotate_request(request));
-    std::cout << response.dump() << "\n";
-    return int{kPass};
+    write_rotate_response(request, std::cout);
+    std::cout.flush();
+    return std::cout ? int{kPass} : int{kInternalError};
   };
 }
 

@@ -1,12 +1,15 @@
 #include "cli/rotate_request.hpp"
 
-#include <cmath>
 #include <fmt/format.h>
+#include <algorithm>
+#include <cmath>
+#include <ostream>
 
 #include "core/json_numbers.hpp"
 #include "core/config_error.hpp"
 #include "core/hf_config.hpp"
 #include "core/hf_config_report.hpp"
+#include "core/parse_number.hpp"
 #include "core/presets.hpp"
 #include "impl/implementation.hpp"
 #include "reference/reference.hpp"
@@ -78,16 +81,35 @@ std::vector<double> read_rows(const json& request, std::size_t rows, int head_di
   return x;
 }
 
+// Every key a request may hold; any other key is a typo (such as "seqlen") and an error, since
+// dropping it would silently change what is computed.
+constexpr const char* kRequestKeys[] = {"config", "preset",    "layer_type", "impl",
+                                        "dtype",  "positions", "x",          "seq_len"};
+
+void reject_unknown_keys(const json& request) {
+  for (const auto& [key, value] : request.items()) {
+    if (std::find(std::begin(kRequestKeys), std::end(kRequestKeys), key) != std::end(kRequestKeys))
+      continue;
+    std::string accepted;
+    for (const char* name : kRequestKeys)
+      accepted += (accepted.empty() ? "" : ", ") + std::string(name);
+    throw ConfigError(key, "unknown request key; accepted: " + accepted);
+  }
+}
+
 }  // namespace
 
 RotateRequest parse_rotate_request(const json& request) {
   if (!request.is_object()) throw ConfigError("request", "must be a JSON object");
+  reject_unknown_keys(request);
   RotateRequest out;
   out.resolved = read_config(request);
   out.config = out.resolved.config;
 
-  if (!request.contains("impl") || !request["impl"].is_string())
+  if (!request.contains("impl"))
     throw ConfigError("impl", "missing: give \"reference\" or a name from `ropecheck impls`");
+  if (!request["impl"].is_string())
+    throw ConfigError("impl", "must be a string: \"reference\" or a name from `ropecheck impls`");
   out.impl = request["impl"].get<std::string>();
   std::optional<Dtype> implied;
   if (out.impl != "reference") implied = find_implementation(out.impl).dtype();
@@ -111,10 +133,8 @@ RotateRequest parse_rotate_request(const json& request) {
 
   std::optional<std::int64_t> seq_len;
   if (request.contains("seq_len")) {
-    const json& s = request["seq_len"];
-    if (!s.is_number_integer() || s.get<std::int64_t>() <= 0)
-      throw ConfigError("seq_len", "must be a positive integer");
-    seq_len = s.get<std::int64_t>();
+    // Lengths, like positions, must stay exact in a double: 1..2^53.
+    seq_len = json_integer(request["seq_len"], "seq_len", 1, std::int64_t{1} << 53);
   }
   std::int64_t max_position = out.positions.front();
   for (std::int64_t m : out.positions) max_position = std::max(max_position, m);
@@ -122,7 +142,7 @@ RotateRequest parse_rotate_request(const json& request) {
   return out;
 }
 
-json run_rotate(const RotateRequest& request) {
+void write_rotate_response(const RotateRequest& request, std::ostream& out) {
   const auto n = static_cast<std::size_t>(request.config.head_dim);
   std::vector<double> y(request.x.size());
   double attention = 1.0;
@@ -141,32 +161,38 @@ json run_rotate(const RotateRequest& request) {
     attention = prepared->attention_factor();
   }
 
-  json rows = json::array(), hex_rows = json::array();
-  for (std::size_t r = 0; r < request.positions.size(); ++r) {
-    json row = json::array(), hex_row = json::array();
-    for (std::size_t j = 0; j < n; ++j) {
-      row.push_back(json_number(y[r * n + j]));
-      hex_row.push_back(hex_float(y[r * n + j]));
-    }
-    rows.push_back(std::move(row));
-    hex_rows.push_back(std::move(hex_row));
-  }
   const RopeConfig& c = request.config;
-  return {{"impl", request.impl},
-          {"dtype", std::string(dtype_name(request.dtype))},
-          {"positions", request.positions},
-          {"seq_len", request.seq_len},
-          {"attention_factor", attention},
-          {"config",
-           {{"head_dim", c.head_dim},
-            {"rotary_dim", c.rotary_dim},
-            {"rope_theta", c.base},
-            {"layout", std::string(layout_name(c.layout))},
-            {"rope_type", std::string(rope_type_name(c.scaling.type))}}},
-          {"resolved",
-           json::parse(resolved_json(request.resolved, request.seq_len, attention).dump())},
-          {"y", std::move(rows)},
-          {"y_hex", std::move(hex_rows)}};
+  const json head = {{"impl", request.impl},
+                     {"dtype", std::string(dtype_name(request.dtype))},
+                     {"positions", request.positions},
+                     {"seq_len", request.seq_len},
+                     {"attention_factor", attention},
+                     {"config",
+                      {{"head_dim", c.head_dim},
+                       {"rotary_dim", c.rotary_dim},
+                       {"rope_theta", c.base},
+                       {"layout", std::string(layout_name(c.layout))},
+                       {"rope_type", std::string(rope_type_name(c.scaling.type))}}},
+                     {"resolved",
+                      json::parse(resolved_json(request.resolved, request.seq_len, attention).dump())}};
+  // The rows are written one value at a time rather than built as a JSON document, which would
+  // take tens of bytes per value: memory stays a small multiple of the request's own size.
+  std::string text = head.dump();
+  text.pop_back();  // the closing brace; "y" and "y_hex" follow
+  out << text;
+  for (const bool as_hex : {false, true}) {
+    out << (as_hex ? ",\"y_hex\":[" : ",\"y\":[");
+    for (std::size_t r = 0; r < request.positions.size(); ++r) {
+      out << (r ? ",[" : "[");
+      for (std::size_t j = 0; j < n; ++j) {
+        const double v = y[r * n + j];
+        out << (j ? "," : "") << (as_hex ? json(hex_float(v)) : json_number(v)).dump();
+      }
+      out << "]";
+    }
+    out << "]";
+  }
+  out << "}\n";
 }
 
 }  // namespace ropecheck::cli

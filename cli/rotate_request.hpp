@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -27,7 +28,8 @@ struct RotateRequest {
 // Parses and validates a request; throws ConfigError naming the offending key.
 RotateRequest parse_rotate_request(const nlohmann::json& request);
 
-// Runs the request through the implementation or the reference and builds the response.
-nlohmann::json run_rotate(const RotateRequest& request);
+// Runs the request through the implementation or the reference and writes the response (one
+// line of JSON: impl, dtype, positions, seq_len, attention_factor, config, y, y_hex) to `out`.
+void write_rotate_response(const RotateRequest& request, std::ostream& out);
 
 }  // namespace ropecheck::cli

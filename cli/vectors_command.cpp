@@ -11,6 +11,8 @@
 #include "cli/commands.hpp"
 #include "cli/output_files.hpp"
 #include "core/config_error.hpp"
+#include "core/json_input.hpp"
+#include "core/parse_number.hpp"
 #include "core/presets.hpp"
 #include "kernels/vectors/vector_files.hpp"
 
@@ -20,19 +22,8 @@ namespace {
 struct VectorsArgs {
   std::string preset, hf_config, config_json, layer_type = "full_attention", layout;
   std::string dtype, positions, out;
-  int heads = 2;
-  std::uint64_t seed = 0;
-  std::int64_t seq_len = 0;
+  std::string heads = "2", seed = "0", seq_len;  // parsed strictly (core/parse_number.hpp)
 };
-
-nlohmann::json parse_json_text(const std::string& text, const std::string& option,
-                               const std::string& what) {
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& error) {
-    throw ConfigError(option, what + " is not valid JSON: " + error.what());
-  }
-}
 
 vectors::VectorSpec build_spec(const VectorsArgs& args) {
   vectors::VectorSpec spec;
@@ -43,12 +34,9 @@ vectors::VectorSpec build_spec(const VectorsArgs& args) {
     spec.config = find_preset(args.preset).config;
     spec.preset = args.preset;
   } else if (!args.hf_config.empty()) {
-    std::ifstream file(args.hf_config);
-    if (!file) throw ConfigError("--hf-config", "cannot read file " + args.hf_config);
-    spec.config = parse_json_text(std::string(std::istreambuf_iterator<char>(file), {}),
-                                  "--hf-config", args.hf_config);
+    spec.config = read_json_file(args.hf_config, "--hf-config");
   } else {
-    spec.config = parse_json_text(args.config_json, "--config", "the config");
+    spec.config = parse_json_text(args.config_json, "--config");
   }
   if (!spec.config.is_object())
     throw ConfigError(args.preset.empty() ? (args.hf_config.empty() ? "--config" : "--hf-config")
@@ -62,12 +50,23 @@ vectors::VectorSpec build_spec(const VectorsArgs& args) {
                                              accepted_dtypes()));
   spec.dtype = *dtype;
   spec.positions_spec = args.positions;
-  spec.positions = audit::parse_positions(args.positions);
-  spec.heads = args.heads;
-  spec.seed = args.seed;
-  if (args.seq_len < 0) throw ConfigError("--seq-len", "must be positive");
-  if (args.seq_len > 0) spec.seq_len = args.seq_len;
+  spec.positions = audit::parse_positions(args.positions);  // refuses "" and over-large specs
+  spec.heads = static_cast<int>(parse_integer(args.heads, "--heads", 1, 4096));
+  spec.seed = parse_unsigned(args.seed, "--seed", UINT64_MAX);
+  if (!args.seq_len.empty())
+    spec.seq_len = parse_integer(args.seq_len, "--seq-len", 1, std::int64_t{1} << 53);
   return spec;
+}
+
+// The files of the .npy form of a set.
+const std::vector<std::string> kNpyFiles = {"x.npy", "positions.npy", "expected.npy", "meta.json"};
+
+// Checks --out before the work: a file that may be replaced, or a directory for the .npy set.
+void check_out(const std::string& out) {
+  if (vectors::vector_layout_for(out, "--out") == vectors::VectorLayout::safetensors_file)
+    check_output_file(out, "--out");
+  else
+    check_output_set(out, kNpyFiles, "--out");
 }
 
 // Writes every file of the set, all or nothing; returns what was written, for the summary.
@@ -83,7 +82,7 @@ std::string write_set(const vectors::VectorSet& set, const std::string& out) {
     files.commit();
     return out;
   }
-  OutputFiles files(out);
+  OutputSet files(out, kNpyFiles, "--out");
   for (const auto& [name, bytes] : vectors::encode_vector_set(set, layout, ""))
     files.write(name, bytes);
   files.commit();
@@ -105,17 +104,20 @@ Runner add_vectors_command(CLI::App& app) {
   sub->add_option("--positions", args->positions,
                   "Positions: N, 2^K-C, A..B, A..B:STEP, log:A..B:COUNT, comma-separated")
       ->required();
-  sub->add_option("--heads", args->heads, "Heads per token (default 2)");
-  sub->add_option("--seed", args->seed, "Seed of the inputs (default 0)");
-  sub->add_option("--seq-len", args->seq_len, "Sequence length for dynamic NTK / LongRoPE "
-                                              "(default max(positions) + 1)");
+  sub->add_option("--heads", args->heads, "Heads per token, 1..4096 (default 2)")->type_name("INT");
+  sub->add_option("--seed", args->seed, "Seed of the inputs, 0..2^64-1 (default 0)")
+      ->type_name("UINT");
+  sub->add_option("--seq-len", args->seq_len,
+                  "Sequence length for dynamic NTK / LongRoPE, "
+                  "1..2^53 (default max(positions) + 1)")
+      ->type_name("INT");
   sub->add_option("--out", args->out,
                   "FILE.safetensors, or a directory for x.npy, positions.npy, expected.npy and "
                   "meta.json")
       ->required();
   return [args] {
     const vectors::VectorSpec spec = build_spec(*args);
-    vectors::vector_layout_for(args->out, "--out");  // refuse a bad name before the work
+    check_out(args->out);  // refuse a bad or unwritable target before the work
     const vectors::VectorSet set = vectors::generate_vectors(spec);
     const std::string written = write_set(set, args->out);
     std::cout << fmt::format("wrote {} tokens x {} heads x {} channels ({}, seed {}) to {}\n",

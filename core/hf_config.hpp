@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/rope_config.hpp"
+#include "core/validation.hpp"
 
 namespace ropecheck {
 
@@ -53,9 +54,5 @@ std::vector<LayerTypeInfo> hf_layer_types(const nlohmann::json& config);
 // factor < 1, missing parameters, list lengths, non-finite numbers, ...). Errors about scaling
 // parameters name them under `scaling_path` ("rope_scaling.", "rope_parameters.", ...).
 void validate(const RopeConfig& config, const std::string& scaling_path = "rope_scaling.");
-
-// Largest head_dim and rotary dim accepted (spec/rope.md §12): far above any real model, small
-// enough that every dimension fits an int and every buffer size is checked arithmetic.
-inline constexpr std::int64_t kMaxHeadDim = std::int64_t{1} << 16;
 
 }  // namespace ropecheck

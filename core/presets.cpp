@@ -6,13 +6,14 @@
 #include "core/config_error.hpp"
 #include "core/embedded_presets.hpp"
 #include "core/hf_config.hpp"
+#include "core/json_input.hpp"
 
 namespace ropecheck {
 namespace {
 
 Preset parse_preset(const EmbeddedFile& file) {
   try {
-    auto document = nlohmann::json::parse(file.text);
+    auto document = parse_json_text(file.text, std::string(file.name));
     Preset preset;
     preset.name = document.at("name").get<std::string>();
     preset.model = document.at("model").get<std::string>();

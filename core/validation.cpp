@@ -4,6 +4,7 @@
 
 #include "core/config_error.hpp"
 #include "core/hf_config.hpp"
+#include "core/validation.hpp"
 
 namespace ropecheck {
 namespace {
@@ -100,6 +101,13 @@ void validate_scaling(const RopeConfig& config, const std::string& path) {
 }
 
 }  // namespace
+
+int checked_dimension(const std::string& key, std::int64_t value) {
+  if (value < 0 || value > kMaxHeadDim)
+    throw ConfigError(
+        key, fmt::format("{} is out of range; accepted: 0..{} (2^16)", value, kMaxHeadDim));
+  return static_cast<int>(value);
+}
 
 void validate(const RopeConfig& config, const std::string& scaling_path) {
   if (config.head_dim > kMaxHeadDim)

@@ -23,6 +23,17 @@ TEST(PositionSpec, ItemsAndPowers) {
   EXPECT_TRUE(std::is_sorted(log_spaced.begin(), log_spaced.end()));
 }
 
+TEST(PositionSpec, SizeIsKnownBeforeExpanding) {
+  EXPECT_EQ(count_positions("0..63,2^11,log:64..2^31-1:4096"), 64u + 1 + 4097);
+  EXPECT_EQ(count_positions("0..10:5"), 3u);
+  EXPECT_EQ(count_positions("0..2^28-1"), std::size_t{1} << 28);  // counted, not expanded
+  // Two items of 2^28 each: refused from the arithmetic alone (expanding would take 4 GiB).
+  EXPECT_THROW(count_positions("0..2^28-1,0..2^28-1"), ConfigError);
+  EXPECT_THROW(parse_positions("0..2^28-1,0..2^28-1"), ConfigError);
+  EXPECT_THROW(parse_positions("   "), ConfigError);
+  EXPECT_GE(count_positions("1,1,2"), parse_positions("1,1,2").size());
+}
+
 TEST(PositionSpec, ErrorsNameTheItem) {
   for (const char* bad : {"", "1,,2", "x", "3..1", "2^54", "3^4", "log:1..9", "0..5:0", "-4"}) {
     try {

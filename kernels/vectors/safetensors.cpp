@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/config_error.hpp"
+#include "core/json_input.hpp"
 
 namespace ropecheck::vectors {
 namespace {
@@ -132,9 +133,9 @@ json parse_header(std::string_view text, const HeaderReader& reader) {
   };
   json header;
   try {
-    header = json::parse(text.begin(), text.end(), callback);
-  } catch (const json::exception& error) {
-    reader.fail(std::string("header is not valid JSON: ") + error.what());
+    header = parse_json_text(text, "header", callback);
+  } catch (const ConfigError& error) {
+    reader.fail(error.what());
   }
   if (duplicate) reader.fail(fmt::format("header repeats the key '{}'", *duplicate));
   if (!header.is_object()) reader.fail("header is not a JSON object");
@@ -160,7 +161,7 @@ std::string write_safetensors(const SafetensorsFile& file) {
                           {"data_offsets", {offset, offset + size}}};
     offset += size;
   }
-  std::string text = header.dump();
+  std::string text = dump_json(header);
   text.append((8 - text.size() % 8) % 8, ' ');
   std::string out(8, '\0');
   for (std::size_t i = 0; i < 8; ++i)

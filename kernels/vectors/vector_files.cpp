@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/config_error.hpp"
+#include "core/json_input.hpp"
 #include "kernels/vectors/file_bytes.hpp"
 #include "kernels/vectors/npy.hpp"
 #include "kernels/vectors/safetensors.hpp"
@@ -20,12 +21,7 @@ bool ends_with(const std::string& text, std::string_view suffix) {
 }
 
 std::map<std::string, std::string> read_meta_json(const std::string& path) {
-  nlohmann::json meta;
-  try {
-    meta = nlohmann::json::parse(read_file_bytes(path));
-  } catch (const nlohmann::json::exception& error) {
-    throw ConfigError(path, std::string("is not valid JSON: ") + error.what());
-  }
+  const nlohmann::json meta = parse_json_text(read_file_bytes(path), path);
   if (!meta.is_object()) throw ConfigError(path, "must be a JSON object of strings");
   std::map<std::string, std::string> out;
   for (const auto& [key, value] : meta.items()) {
@@ -63,7 +59,7 @@ std::vector<std::pair<std::string, std::string>> encode_vector_set(const VectorS
   return {{"x.npy", write_npy(x)},
           {"positions.npy", write_npy(positions)},
           {"expected.npy", write_npy(expected)},
-          {"meta.json", nlohmann::json(set.metadata).dump(2) + "\n"}};
+          {"meta.json", dump_json(nlohmann::json(set.metadata), 2) + "\n"}};
 }
 
 VectorSet read_vector_set(const std::string& path) {

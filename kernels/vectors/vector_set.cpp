@@ -1,14 +1,16 @@
 #include "kernels/vectors/vector_set.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
-#include <fmt/format.h>
 
 #include "core/json_numbers.hpp"
 #include "core/config_error.hpp"
 #include "core/hf_config.hpp"
 #include "core/hf_config_report.hpp"
+#include "core/json_input.hpp"
 #include "kernels/vectors/input_draw.hpp"
 #include "reference/reference.hpp"
 
@@ -82,6 +84,26 @@ void check_tensor(const Tensor* tensor, const std::string& tensor_name, TensorDt
                                         shape_text(tensor->shape), shape_text(shape)));
 }
 
+// The metadata's "rope" summary, when present, must describe the config it accompanies: a set
+// whose summary says one head_dim and whose config says another was not written by ropecheck.
+void check_rope_summary(const std::map<std::string, std::string>& metadata,
+                        const RopeConfig& config, const std::string& name) {
+  const auto it = metadata.find("rope");
+  if (it == metadata.end()) return;
+  const nlohmann::json rope = parse_json_text(it->second, name + ": metadata rope");
+  const nlohmann::json want = {{"head_dim", config.head_dim},
+                               {"rotary_dim", config.rotary_dim},
+                               {"layout", layout_name(config.layout)},
+                               {"rope_type", rope_type_name(config.scaling.type)}};
+  if (!rope.is_object()) throw ConfigError(name, "metadata rope must be a JSON object");
+  for (const auto& [key, value] : want.items())
+    if (!rope.contains(key) || rope[key] != value)
+      throw ConfigError(name, fmt::format("metadata rope.{} is {} but the metadata config gives "
+                                          "{}",
+                                          key, rope.contains(key) ? dump_json(rope[key]) : "absent",
+                                          value.dump()));
+}
+
 }  // namespace
 
 std::vector<std::int64_t> VectorSet::shape() const {
@@ -146,11 +168,9 @@ VectorSet assemble_vector_set(const std::map<std::string, std::string>& metadata
                                         seq_len));
   const auto layer = metadata.find("layer_type");
   try {
-    set.config = parse_hf_config(nlohmann::json::parse(required(metadata, "config", name)),
-                                 {.layer_type = layer == metadata.end() ? "full_attention"
-                                                                        : layer->second});
-  } catch (const nlohmann::json::exception& error) {
-    throw ConfigError(name, std::string("metadata config is not valid JSON: ") + error.what());
+    set.config =
+        parse_hf_config(parse_json_text(required(metadata, "config", name), ""),
+                        {.layer_type = layer == metadata.end() ? "full_attention" : layer->second});
   } catch (const ConfigError& error) {
     throw ConfigError(name, std::string("metadata config: ") + error.what());
   }
@@ -161,6 +181,8 @@ VectorSet assemble_vector_set(const std::map<std::string, std::string>& metadata
   if (x->shape[1] < 1 || x->shape[1] > 4096)
     throw ConfigError(name, fmt::format("tensor 'x' has {} heads; accepted: 1..4096",
                                         x->shape[1]));
+  if (x->shape[0] < 1)
+    throw ConfigError(name, "tensor 'x' holds 0 tokens; a vector set needs at least one");
   checked_values(static_cast<std::size_t>(x->shape[0]), x->shape[1], set.config.head_dim, name);
   set.heads = static_cast<int>(x->shape[1]);
   check_tensor(x, "x", tensor_dtype(set.dtype), x->shape, name);
@@ -172,6 +194,13 @@ VectorSet assemble_vector_set(const std::map<std::string, std::string>& metadata
       throw ConfigError(name, fmt::format("position {} is outside [0, 2^53)", position));
   set.x = float_values(*x);
   set.expected = float_values(*expected);
+  for (const auto& [values, tensor_name] : {std::pair{&set.x, "x"}, {&set.expected, "expected"}})
+    for (std::size_t i = 0; i < values->size(); ++i)
+      if (!std::isfinite((*values)[i]))
+        throw ConfigError(name, fmt::format("tensor '{}' holds the non-finite value {} at flat "
+                                            "index {}; vector sets hold finite values only",
+                                            tensor_name, (*values)[i], i));
+  check_rope_summary(metadata, set.config, name);
   return set;
 }
 
