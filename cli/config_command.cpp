@@ -9,6 +9,8 @@
 
 #include "cli/commands.hpp"
 #include "core/config_error.hpp"
+#include "core/json_input.hpp"
+#include "core/parse_number.hpp"
 #include "core/hf_config_report.hpp"
 #include "core/presets.hpp"
 #include "reference/reference.hpp"
@@ -18,7 +20,7 @@ namespace {
 
 struct ConfigArgs {
   std::string preset, hf_config, config_json, layer_type;
-  std::int64_t seq_len = 0;
+  std::string seq_len;  // parsed strictly (parse_number.hpp), as every numeric option
   bool as_json = false;
 };
 
@@ -27,21 +29,9 @@ nlohmann::json load_config(const ConfigArgs& args) {
   if (sources != 1)
     throw ConfigError("--preset", "give exactly one of --preset, --hf-config, --config");
   if (!args.preset.empty()) return find_preset(args.preset).config;
-  std::string text;
-  std::string option = "--config";
-  if (!args.hf_config.empty()) {
-    option = "--hf-config";
-    std::ifstream file(args.hf_config);
-    if (!file) throw ConfigError(option, "cannot read file " + args.hf_config);
-    text.assign(std::istreambuf_iterator<char>(file), {});
-  } else {
-    text = args.config_json;
-  }
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& error) {
-    throw ConfigError(option, std::string("is not valid JSON: ") + error.what());
-  }
+  // User JSON goes through the limited reader (size, nesting depth, UTF-8, overflowing numbers).
+  if (!args.hf_config.empty()) return read_json_file(args.hf_config, "--hf-config");
+  return parse_json_text(args.config_json, "--config");
 }
 
 nlohmann::ordered_json describe(const nlohmann::json& config, const std::string& layer_type,
@@ -106,8 +96,8 @@ Runner add_config_command(CLI::App& app) {
     const nlohmann::json config = load_config(*args);
     std::optional<std::int64_t> seq_len;
     if (seq_len_option->count() > 0) {
-      if (args->seq_len < 1) throw ConfigError("--seq-len", "must be a positive integer");
-      seq_len = args->seq_len;
+      // Lengths, like positions, stay exact in a double.
+      seq_len = parse_integer(args->seq_len, "--seq-len", 1, std::int64_t{1} << 53);
     }
     nlohmann::ordered_json report;
     nlohmann::ordered_json layers = nlohmann::ordered_json::array();
