@@ -88,9 +88,9 @@ Runner add_config_command(CLI::App& app) {
   sub->add_option("--config", args->config_json, "Inline JSON of Hugging Face config keys");
   sub->add_option("--layer-type", args->layer_type,
                   "Only this layer type (an error if it has no rotary embedding)");
-  CLI::Option* seq_len_option =
-      sub->add_option("--seq-len", args->seq_len,
-                      "Sequence length, for the LongRoPE list and dynamic NTK (a positive integer)");
+  CLI::Option* seq_len_option = sub->add_option(
+      "--seq-len", args->seq_len,
+      "Sequence length, for the LongRoPE list and dynamic NTK (a positive integer)");
   sub->add_flag("--json", args->as_json, "Print JSON instead of a table");
   return [args, seq_len_option] {
     const nlohmann::json config = load_config(*args);
