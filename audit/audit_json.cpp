@@ -7,6 +7,7 @@
 #include "core/json_numbers.hpp"
 #include "core/config_error.hpp"
 #include "core/hf_config.hpp"
+#include "core/parse_number.hpp"
 
 namespace ropecheck::audit {
 namespace {
@@ -51,12 +52,12 @@ CellStats cell_from_json(const json& j) {
   c.sum_err_ulp_norm = read_exact(j.at("sum_err_ulp_norm"), "sum_err_ulp_norm");
   c.max_abs_err = worst_from_json(j.at("max_abs_err"));
   c.max_err_ulp_norm = worst_from_json(j.at("max_err_ulp_norm"));
-  c.max_score_err = read_exact(j.at("max_score_err")[0], "max_score_err");
-  c.max_score_err_position = j.at("max_score_err")[1].get<std::int64_t>();
-  c.max_invariance_drift = read_exact(j.at("max_invariance_drift")[0], "max_invariance_drift");
-  c.max_invariance_drift_position = j.at("max_invariance_drift")[1].get<std::int64_t>();
-  c.max_norm_drift = read_exact(j.at("max_norm_drift")[0], "max_norm_drift");
-  c.max_norm_drift_position = j.at("max_norm_drift")[1].get<std::int64_t>();
+  c.max_score_err = read_exact(j.at("max_score_err").at(0), "max_score_err");
+  c.max_score_err_position = j.at("max_score_err").at(1).get<std::int64_t>();
+  c.max_invariance_drift = read_exact(j.at("max_invariance_drift").at(0), "max_invariance_drift");
+  c.max_invariance_drift_position = j.at("max_invariance_drift").at(1).get<std::int64_t>();
+  c.max_norm_drift = read_exact(j.at("max_norm_drift").at(0), "max_norm_drift");
+  c.max_norm_drift_position = j.at("max_norm_drift").at(1).get<std::int64_t>();
   c.score_samples = j.at("score_samples").get<std::uint64_t>();
   return c;
 }
@@ -109,8 +110,8 @@ AuditOptions options_from_fingerprint(const json& f) {
   o.band_edges = f.at("band_edges").get<std::vector<std::int64_t>>();
   o.thresholds = f.at("thresholds").get<std::vector<double>>();
   o.seed = f.at("seed").get<std::uint64_t>();
-  o.seq_len = f.at("seq_len").get<std::int64_t>();
-  o.heads = f.at("heads").get<int>();
+  o.seq_len = json_integer(f.at("seq_len"), "seq_len", 1, std::int64_t{1} << 53);
+  o.heads = static_cast<int>(json_integer(f.at("heads"), "heads", 1, 64));
   return o;
 }
 

@@ -302,6 +302,20 @@ def group_merge(tmp):
     with open(bad_type, "w") as handle:
         json.dump(shard, handle)
     case("shard with a mistyped block index", ["merge", bad_type], 2, "shard-bad-type.json")
+    short = os.path.join(tmp, "shard-short-pair.json")
+    shard["blocks"][0]["index"] = 0
+    shard["blocks"][0]["impls"][0]["bands"][0]["max_score_err"] = []
+    with open(short, "w") as handle:
+        json.dump(shard, handle)
+    case("shard with an empty (value, position) pair", ["merge", short], 2,
+         "shard-short-pair.json")
+    wrapped = os.path.join(tmp, "shard-wrapped-heads.json")
+    shard = json.load(open(os.path.join(shards, "shard-0-of-2.json")))
+    shard["options"]["heads"] = 2 ** 32 + 2
+    with open(wrapped, "w") as handle:
+        json.dump(shard, handle)
+    case("shard whose heads would wrap to 2", ["merge", wrapped], 2, "shard-wrapped-heads.json",
+         "heads")
 
 
 def fake_gnuplot(directory, draws):
