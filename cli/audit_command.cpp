@@ -178,10 +178,11 @@ audit::ProgressFn progress_bar(bool enabled) {
     const int width = 40;
     const int filled = total ? static_cast<int>(width * done / total) : width;
     const double eta = done ? seconds * static_cast<double>(total - done) / static_cast<double>(done) : 0;
-    std::fprintf(stderr, "\r[%s%s] %zu/%zu blocks, %.0f s elapsed, ~%.0f s left ",
+    const double rate = static_cast<double>(done * audit::kBlockSize) / seconds;
+    std::fprintf(stderr, "\r[%s%s] %zu/%zu blocks, %.3g positions/s, %.0f s elapsed, ~%.0f s left ",
                  std::string(static_cast<std::size_t>(filled), '#').c_str(),
                  std::string(static_cast<std::size_t>(width - filled), '.').c_str(), done, total,
-                 seconds, eta);
+                 rate, seconds, eta);
     if (done == total) std::fprintf(stderr, "\n");
   };
 }
