@@ -7,7 +7,7 @@
 
 namespace ropecheck::cli {
 
-// Exit codes of the command-line contract (brief §8).
+// Exit codes of the command-line contract (spec/audit.md and spec/kernel-abi.md).
 enum ExitCode : int { kPass = 0, kCheckFailed = 1, kBadInput = 2 };
 
 using Runner = std::function<int()>;
