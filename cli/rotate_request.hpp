@@ -1,4 +1,4 @@
-// The `ropecheck rotate` request and response (brief §8): JSON in, JSON out.
+// The `ropecheck rotate` request and response (README, "Using it"): JSON in, JSON out.
 #pragma once
 
 #include <cstdint>

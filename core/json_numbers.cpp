@@ -29,12 +29,6 @@ double parse_json_value(const nlohmann::json& value, const std::string& what) {
                                       value.dump()));
 }
 
-std::string hex_float(double value) {
-  if (std::isnan(value)) return "nan";
-  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
-  return fmt::format("{:a}", value);
-}
-
 nlohmann::json json_number(double value) {
   if (std::isfinite(value)) return value;
   return hex_float(value);

@@ -4,14 +4,13 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/hex_float.hpp"
+
 namespace ropecheck {
 
 // A JSON number, or a string holding a C99 hex float ("0x1.8p-3"), a decimal, "inf", "-inf"
 // or "nan". Throws ConfigError naming `what` when it is neither.
 double parse_json_value(const nlohmann::json& value, const std::string& what);
-
-// The exact C99 hex-float spelling of a double ("0x1.8p-3", "-0x0p+0", "inf", "nan").
-std::string hex_float(double value);
 
 // A JSON value for a double: the number itself, or a string for inf/nan (JSON has neither).
 nlohmann::json json_number(double value);

@@ -1,6 +1,7 @@
 // Agreement with the correctly rounded reference, and the identity at position 0.
 #include <fmt/format.h>
 
+#include "properties/bound_matcher.hpp"
 #include "properties/check_support.hpp"
 #include "properties/checks.hpp"
 #include "properties/harness.hpp"
@@ -10,15 +11,17 @@ namespace ropecheck::properties {
 CheckResult check_reference_agreement(const Subject& s, const TestCase& c) {
   const Harness h(s, c);
   const std::int64_t m = h.in_domain(c.m);
-  CheckResult result;
+  WithinBound match;
   for (const auto* x : {&c.q, &c.k}) {
     const auto y = h.rotate(m, *x);
     const auto exact = h.exact(m, *x);
     const auto bound = h.bounds(m, *x);
     for (std::size_t j = 0; j < y.size(); ++j)
-      result.observe(nan_aware_distance(y[j], exact[j]), bound[j], m,
-                     channel_detail(static_cast<int>(j), y[j], exact[j]));
+      match.expect(y[j], exact[j], bound[j], m, static_cast<int>(j));
   }
+  CheckResult result;
+  const MatchCase& worst = match.worst();
+  result.observe(worst.error, worst.bound, worst.position, match.worst_values());
   return result;
 }
 

@@ -3,10 +3,12 @@
 #include <cstdlib>
 #include <fmt/format.h>
 
+#include "core/hex_float.hpp"
+
 namespace ropecheck::properties {
 
 std::string channel_detail(int channel, double got, double expected) {
-  return fmt::format("channel {} = {:a} (expected {:a})", channel, got, expected);
+  return fmt::format("channel {} = {} (expected {})", channel, hex_float(got), hex_float(expected));
 }
 
 long double rotary_dot(const RopeConfig& c, const std::vector<double>& a,

@@ -5,14 +5,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/hex_float.hpp"
+
 namespace ropecheck::properties {
 namespace {
-
-std::string hex(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  return fmt::format("{:a}", v);
-}
 
 nlohmann::json config_json(const RopeConfig& c) {
   const RopeScaling& s = c.scaling;
@@ -57,7 +53,7 @@ nlohmann::json config_json(const RopeConfig& c) {
 
 nlohmann::json hex_row(const std::vector<double>& v) {
   nlohmann::json row = nlohmann::json::array();
-  for (double x : v) row.push_back(hex(x));
+  for (double x : v) row.push_back(hex_float(x));
   return row;
 }
 

@@ -1,6 +1,6 @@
 // theta_i and the attention factor of every scaling variant, evaluated from their real-number
 // definitions (spec/rope.md) in interval arithmetic: a certified enclosure at any precision.
-// Shares no computation with impl/frequencies.cpp on purpose (brief §2).
+// Shares no computation with impl/frequencies.cpp on purpose (spec/precision.md, "The reference").
 #pragma once
 
 #include <cstdint>

@@ -3,11 +3,9 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <limits>
 #include <stdexcept>
 
-#include "reference/rounding.hpp"
 
 namespace ropecheck::reference {
 namespace {
@@ -27,16 +25,6 @@ DD two_prod(double a, double b) {
   return {p, std::fma(a, b, -p)};
 }
 
-// The count of non-negative values of F below v >= 0 (so ordinal(+0) = 0).
-std::int64_t positive_ordinal(double v, const FormatParams& f) {
-  if (std::isinf(v)) return positive_ordinal(f.max_finite, f) + 1;
-  if (v < pow2(f.emin)) return static_cast<std::int64_t>(v / pow2(f.qmin));  // subnormal
-  const int e = std::ilogb(v);
-  const auto per_binade = static_cast<std::int64_t>(f.half_pow);  // 2^(p-1) values per binade
-  const auto significand = static_cast<std::int64_t>(std::ldexp(v, f.p - 1 - e));
-  return (e - f.emin + 1) * per_binade + (significand - per_binade);
-}
-
 double sum_squares(std::span<const double> v) {
   long double s = 0;
   for (double x : v) s += static_cast<long double>(x) * x;
@@ -45,36 +33,14 @@ double sum_squares(std::span<const double> v) {
 
 }  // namespace
 
-std::int64_t format_ordinal(double v, Dtype dtype) {
-  if (std::isnan(v)) throw std::invalid_argument("format_ordinal: NaN has no ordinal");
-  if (!is_representable(v, dtype))
-    throw std::invalid_argument(
-        fmt::format("format_ordinal: {} is not a {} value", hex_float(v), dtype_name(dtype)));
-  const std::int64_t k = positive_ordinal(std::fabs(v), format_params(dtype));
-  return std::signbit(v) ? -k : k;
-}
-
 double ulp_distance(double a, double b, Dtype dtype) {
-  if (std::isnan(a) || std::isnan(b))
-    return std::isnan(a) && std::isnan(b) ? 0.0 : std::numeric_limits<double>::infinity();
-  const std::int64_t oa = format_ordinal(a, dtype), ob = format_ordinal(b, dtype);
-  // |oa - ob| < 2^64 always; compute it without signed overflow.
-  const std::uint64_t d = oa > ob ? static_cast<std::uint64_t>(oa) - static_cast<std::uint64_t>(ob)
-                                  : static_cast<std::uint64_t>(ob) - static_cast<std::uint64_t>(oa);
-  return static_cast<double>(d);
+  const std::uint64_t steps = ulp_steps(a, b, dtype);
+  return steps == kInfiniteUlps ? std::numeric_limits<double>::infinity()
+                                : static_cast<double>(steps);
 }
 
 double bits_of_error(double ulps) {
   return std::log2(1.0 + ulps);
-}
-
-double format_ulp(double v, Dtype dtype) {
-  const FormatParams f = format_params(dtype);
-  const double av = std::fabs(v);
-  if (std::isnan(v)) return v;
-  if (av == 0.0 || av < pow2(f.emin)) return pow2(f.qmin);
-  const int e = std::isinf(av) || av > f.max_finite ? f.emax : std::ilogb(av);
-  return pow2(e - f.p + 1);
 }
 
 double absolute_error(double y, double exact_hi, double exact_lo) {
@@ -128,12 +94,6 @@ double score_error(std::span<const double> rq, std::span<const double> rk, doubl
   const double norms = std::sqrt(sum_squares(q)) * std::sqrt(sum_squares(k));
   if (norms == 0.0) return err == 0.0 ? 0.0 : std::numeric_limits<double>::infinity();
   return err / norms;
-}
-
-std::string hex_float(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%a", v);
-  return buf;
 }
 
 bool MaxTracker::exceeds(double error) const {

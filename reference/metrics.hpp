@@ -1,6 +1,7 @@
-// Error metrics of brief §6: ulp distances in each format, bits of error, error in ulps of the
-// pair norm, absolute/relative error, NMSE, the score-level invariance error, and a tracker that
-// keeps each maximum with the input that produced it (hex floats, so it replays exactly).
+// Error metrics (spec/precision.md, "Error metrics"): bits of error, error in ulps of the pair
+// norm, absolute/relative error, NMSE, the score-level invariance error, and a tracker that keeps
+// each maximum with the input that produced it (hex floats, so it replays exactly). Ulps, ulp
+// distances and hex floats are core's measurement toolkit (core/ulp.hpp, core/hex_float.hpp).
 #pragma once
 
 #include <cstdint>
@@ -9,26 +10,17 @@
 #include <string_view>
 #include <vector>
 
+#include "core/hex_float.hpp"
 #include "core/number_format.hpp"
+#include "core/ulp.hpp"
 
 namespace ropecheck::reference {
 
-// The signed index of a value among the values of format F: 0 for both zeros, k for the k-th
-// positive value above zero (the smallest subnormal is 1), -k for its negation; +-inf sit one
-// past +-max_finite. Throws std::invalid_argument for NaN or a value not in F.
-std::int64_t format_ordinal(double v, Dtype dtype);
-
-// The number of steps between a and b in format F: |ordinal(a) - ordinal(b)|. Correct across
-// zero (distance(+0, -0) = 0, distance(-min, +min) = 2) and through the subnormals. NaN vs NaN is
-// 0, NaN vs a number is +inf. Both values must be in F.
+// core's ulp_steps as a double (exact below 2^53 steps), +inf when exactly one value is NaN.
 double ulp_distance(double a, double b, Dtype dtype);
 
 // Bits of error log2(1 + ulps): 0 for exact, 1 for one ulp, ~p for garbage.
 double bits_of_error(double ulps);
-
-// The quantum (ulp) of format F at |v|: 2^(max(floor(log2 |v|), emin) - p + 1); the smallest
-// subnormal at 0; the ulp of max_finite for |v| beyond it.
-double format_ulp(double v, Dtype dtype);
 
 // |y - exact| with exact = exact_hi + exact_lo (a double-double from Reference::apply_exact).
 double absolute_error(double y, double exact_hi, double exact_lo = 0.0);
@@ -50,9 +42,6 @@ double nmse(std::span<const double> y, std::span<const double> exact);
 // implementation, not itself.
 double score_error(std::span<const double> rq, std::span<const double> rk, double exact_score,
                    std::span<const double> q, std::span<const double> k);
-
-// The C99 %a spelling of a double ("0x1.8p-3"), which strtod reads back exactly.
-std::string hex_float(double v);
 
 // The largest value of one metric seen so far, with the input that produced it.
 class MaxTracker {

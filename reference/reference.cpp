@@ -62,6 +62,25 @@ ExactPair exact_pair_at(const ExactFrequencies& freqs, int pair, std::int64_t po
   return {out[0], out[1], out[2], out[3], bound};
 }
 
+// Pair i of x rotated exactly at `position` and rounded to `dtype` by the MPFR path (Ziv's
+// loop), stored into y's two channels of the pair.
+void rotate_pair_by_mpfr(const ExactFrequencies& freqs, int i, std::int64_t position,
+                         std::span<const double> x, Dtype dtype, std::span<double> y) {
+  const RopeConfig& c = freqs.config();
+  const auto [a, b] = pair_channels(c.layout, c.rotary_dim, i);
+  const auto ia = static_cast<std::size_t>(a), ib = static_cast<std::size_t>(b);
+  const PairOutput out = rotate_pair_mpfr(freqs, i, position, x[ia], x[ib], dtype);
+  y[ia] = out.a;
+  y[ib] = out.b;
+}
+
+// sum += value * factor, with `term` as scratch (each step rounded to nearest at its
+// precision); `value` may be `term` itself.
+void add_product(Mp& sum, Mp& term, mpfr_srcptr value, double factor) {
+  mpfr_mul_d(raw(term), value, factor, MPFR_RNDN);
+  mpfr_add(raw(sum), raw(sum), raw(term), MPFR_RNDN);
+}
+
 }  // namespace
 
 Reference::Reference(const RopeConfig& config, std::int64_t seq_len)
@@ -86,12 +105,7 @@ void Reference::apply(std::int64_t position, std::span<const double> x, Dtype dt
       continue;
     }
     ++(s == PairStatus::special ? special : fallback);
-    const auto [a, b] = pair_channels(c.layout, c.rotary_dim, i);
-    const PairOutput out =
-        rotate_pair_mpfr(state_->freqs, i, position, x[static_cast<std::size_t>(a)],
-                         x[static_cast<std::size_t>(b)], dtype);
-    y[static_cast<std::size_t>(a)] = out.a;
-    y[static_cast<std::size_t>(b)] = out.b;
+    rotate_pair_by_mpfr(state_->freqs, i, position, x, dtype, y);
   }
   pass_through(c, x, dtype, y);
   state_->n_fast.fetch_add(fast, std::memory_order_relaxed);
@@ -103,14 +117,8 @@ void Reference::apply_mpfr(std::int64_t position, std::span<const double> x, Dty
                            std::span<double> y) const {
   const RopeConfig& c = state_->freqs.config();
   check_call(c, position, x.size(), y.size());
-  for (int i = 0; i < state_->freqs.pairs(); ++i) {
-    const auto [a, b] = pair_channels(c.layout, c.rotary_dim, i);
-    const PairOutput out =
-        rotate_pair_mpfr(state_->freqs, i, position, x[static_cast<std::size_t>(a)],
-                         x[static_cast<std::size_t>(b)], dtype);
-    y[static_cast<std::size_t>(a)] = out.a;
-    y[static_cast<std::size_t>(b)] = out.b;
-  }
+  for (int i = 0; i < state_->freqs.pairs(); ++i)
+    rotate_pair_by_mpfr(state_->freqs, i, position, x, dtype, y);
   pass_through(c, x, dtype, y);
 }
 
@@ -126,9 +134,7 @@ void Reference::apply_exact(std::int64_t position, std::span<const double> x, st
     const auto [a, b] = pair_channels(c.layout, c.rotary_dim, i);
     const auto ia = static_cast<std::size_t>(a), ib = static_cast<std::size_t>(b);
     if (!std::isfinite(x[ia]) || !std::isfinite(x[ib])) {
-      const PairOutput out = rotate_pair_mpfr(state_->freqs, i, position, x[ia], x[ib], Dtype::f64);
-      hi[ia] = out.a;
-      hi[ib] = out.b;
+      rotate_pair_by_mpfr(state_->freqs, i, position, x, Dtype::f64, hi);
       lo[ia] = lo[ib] = 0.0;
       continue;
     }
@@ -272,19 +278,16 @@ double Reference::exact_score_mpfr(std::span<const double> q, std::span<const do
     const double ka = k[static_cast<std::size_t>(a)], kb = k[static_cast<std::size_t>(b)];
     // R_d q dotted with k: the rotated q's components are the pair ball of q at position d.
     PairBall ball = pair_ball(state_->freqs, i, delta, qa, qb, prec);
-    mpfr_mul_d(raw(term), raw(ball.ya), ka, MPFR_RNDN);
-    mpfr_add(raw(sum), raw(sum), raw(term), MPFR_RNDN);
-    mpfr_mul_d(raw(term), raw(ball.yb), kb, MPFR_RNDN);
-    mpfr_add(raw(sum), raw(sum), raw(term), MPFR_RNDN);
+    add_product(sum, term, raw(ball.ya), ka);
+    add_product(sum, term, raw(ball.yb), kb);
   }
   // R_d applies a once; the score has a^2: multiply the rotated sum by a once more.
   const auto& exact = state_->freqs.exact_attention();
   if (!(exact && exact->num == 1.0 && exact->den == 1))
     mpfr_mul(raw(sum), raw(sum), state_->freqs.at(prec)->attention.lo(), MPFR_RNDN);
   for (std::size_t j = static_cast<std::size_t>(c.rotary_dim); j < q.size(); ++j) {
-    mpfr_set_d(raw(term), q[j], MPFR_RNDN);
-    mpfr_mul_d(raw(term), raw(term), k[j], MPFR_RNDN);
-    mpfr_add(raw(sum), raw(sum), raw(term), MPFR_RNDN);
+    mpfr_set_d(raw(term), q[j], MPFR_RNDN);  // exact: q_j is a double
+    add_product(sum, term, raw(term), k[j]);
   }
   return mpfr_get_d(raw(sum), MPFR_RNDN);
 }

@@ -1,5 +1,5 @@
 // The oracle: mathematically exact RoPE, rounded correctly (to nearest, ties to even) to the
-// output format. Shares no computation with impl/ (brief §2): theta, angle, reduction, sin/cos
+// output format. Shares no computation with impl/ (spec/precision.md, "The reference"): theta, angle, reduction, sin/cos
 // and rotation are all evaluated here from their real-number definitions in spec/rope.md.
 #pragma once
 

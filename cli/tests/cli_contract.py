@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The command-line contract of `ropecheck` (brief §8), one case per ctest test.
+"""The command-line contract of `ropecheck` (README, "Using it"), one case per ctest test.
 
 Usage: cli_contract.py PATH_TO_ROPECHECK CASE
 Each case runs the real binary and checks exit codes, messages and JSON shapes.

@@ -6,13 +6,6 @@
 
 namespace ropecheck::vectors {
 
-std::uint64_t SplitMix64::next() {
-  std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
 std::vector<double> special_values(Dtype dtype) {
   const FormatTraits t = format_traits(dtype);
   const double min_subnormal = std::ldexp(1.0, t.emin - t.precision + 1);

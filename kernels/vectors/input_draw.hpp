@@ -7,18 +7,11 @@
 #include <vector>
 
 #include "core/number_format.hpp"
+#include "core/splitmix64.hpp"
 
 namespace ropecheck::vectors {
 
-// SplitMix64 (Steele, Lea, Flood 2014): the generator behind every drawn input.
-class SplitMix64 {
- public:
-  explicit SplitMix64(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t next();
-
- private:
-  std::uint64_t state_;
-};
+using ropecheck::SplitMix64;
 
 // The special values every vector set contains (each once at least when there are as many
 // values): +0, -0, the smallest subnormal and its negation, the largest subnormal, the smallest

@@ -1,5 +1,5 @@
 // The exact frequencies and attention factors: enclosures that are valid and tight, and the
-// defining identities of each scaling variant (brief §7's scaling-variant invariants), checked
+// defining identities of each scaling variant (spec/properties.md, `scaling_invariants`), checked
 // between enclosures so that no float computation is trusted.
 #include <gtest/gtest.h>
 

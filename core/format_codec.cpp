@@ -1,12 +1,13 @@
-#include "kernels/vectors/dtype_codec.hpp"
+#include "core/format_codec.hpp"
 
-#include <algorithm>
 #include <bit>
 #include <cmath>
+#include <fmt/format.h>
 #include <stdexcept>
-#include <string>
 
-namespace ropecheck::vectors {
+#include "core/hex_float.hpp"
+
+namespace ropecheck {
 namespace {
 
 // The exponent e of the leading bit of a finite nonzero |value|: 2^e <= |value| < 2^(e+1).
@@ -41,8 +42,8 @@ double decode_f16(std::uint64_t bits) {
 
 std::uint64_t encode_bits(double value, Dtype dtype) {
   if (!representable(value, dtype))
-    throw std::invalid_argument("encode_bits: value is not exact in " +
-                                std::string(dtype_name(dtype)));
+    throw std::invalid_argument(fmt::format("encode_bits: {} is not exact in {}",
+                                            hex_float(value), dtype_name(dtype)));
   switch (dtype) {
     case Dtype::f64:
       return std::isnan(value) ? 0x7FF8000000000000ULL : std::bit_cast<std::uint64_t>(value);
@@ -68,13 +69,14 @@ double decode_bits(std::uint64_t bits, Dtype dtype) {
   return 0;
 }
 
-double ulp_of(double value, Dtype dtype) {
-  const FormatTraits traits = format_traits(dtype);
-  const double magnitude = std::fabs(value);
-  const int e = (magnitude == 0 || !std::isfinite(magnitude))
-                    ? (magnitude == 0 ? traits.emin : traits.emax)
-                    : std::max(leading_exponent(magnitude), traits.emin);
-  return std::ldexp(1.0, e - traits.precision + 1);
+int format_bits(Dtype dtype) {
+  switch (dtype) {
+    case Dtype::f64: return 64;
+    case Dtype::f32: return 32;
+    case Dtype::bf16:
+    case Dtype::f16: return 16;
+  }
+  return 64;
 }
 
-}  // namespace ropecheck::vectors
+}  // namespace ropecheck
