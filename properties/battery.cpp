@@ -124,7 +124,10 @@ bool BatteryReport::passed() const {
 
 std::vector<std::int64_t> boundary_lengths(const RopeConfig& config) {
   if (config.scaling.type != RopeType::dynamic && config.scaling.type != RopeType::longrope) return {};
-  const std::int64_t l0 = config.original_context();
+  // Dynamic NTK switches at max_position_embeddings (spec/rope.md 9.4), LongRoPE at L0 (9.7).
+  const std::int64_t l0 = config.scaling.type == RopeType::dynamic && config.max_position_embeddings
+                              ? *config.max_position_embeddings
+                              : config.original_context();
   if (l0 <= 1) return {};
   return {l0 - 1, l0, l0 + 1, l0 + 2, 2 * l0, 4 * l0, 16 * l0, 64 * l0};
 }

@@ -71,8 +71,9 @@ struct BatteryReport {
 };
 
 // The sequence lengths every run checks whatever the seed, for variants that depend on the
-// length (dynamic NTK's base, LongRoPE's switch at L > L0): L0 - 1, L0, L0 + 1, L0 + 2 and
-// 2, 4, 16 and 64 times L0. Empty for the other variants.
+// length (dynamic NTK's base past Lmax = max_position_embeddings, LongRoPE's switch at L > L0):
+// L0 - 1, L0, L0 + 1, L0 + 2 and 2, 4, 16 and 64 times L0 (L0 meaning Lmax for dynamic NTK).
+// Empty for the other variants.
 std::vector<std::int64_t> boundary_lengths(const RopeConfig& config);
 
 BatteryReport run_battery(const Subject& subject, const BatteryOptions& options);

@@ -61,6 +61,20 @@ static int apply(const rc_kernel_args* args) {
   float* y = args->y;
   const int64_t d = args->head_dim, half = c->rotary_dim / 2;
   const double scale = c->rope_type == RC_ROPE_LINEAR ? 1.0 / c->factor : 1.0;
+  double base = c->base;
+#if defined(HOSTILE_DYNAMIC_CORRECT) || defined(HOSTILE_DYNAMIC_FROZEN)
+  if (c->rope_type == RC_ROPE_DYNAMIC) {
+    /* spec/rope.md 9.4: b' = b (s L^/Lmax - (s - 1))^(d/(d-2)), L^ = max(L, Lmax). */
+    const double lmax = (double)c->max_position_embeddings, s = c->factor;
+#ifdef HOSTILE_DYNAMIC_FROZEN
+    /* The bug: the length frozen at its largest, s * Lmax, whatever the sequence. */
+    const double length = s * lmax;
+#else
+    const double length = (double)c->seq_len > lmax ? (double)c->seq_len : lmax;
+#endif
+    base *= pow(s * length / lmax - (s - 1.0), (double)c->rotary_dim / (c->rotary_dim - 2));
+  }
+#endif
   ++calls;
 #if defined(HOSTILE_APPLY_EXIT) || defined(HOSTILE_APPLY_SEGV) || defined(HOSTILE_APPLY_HANG)
   MISBEHAVE();
@@ -104,7 +118,7 @@ static int apply(const rc_kernel_args* args) {
       for (int64_t i = 0; i < half; ++i) {
         const int64_t a = c->layout == RC_LAYOUT_INTERLEAVED ? 2 * i : i;
         const int64_t b = c->layout == RC_LAYOUT_INTERLEAVED ? 2 * i + 1 : i + half;
-        const double theta = scale * pow(c->base, -2.0 * (double)i / c->rotary_dim);
+        const double theta = scale * pow(base, -2.0 * (double)i / c->rotary_dim);
         const double angle = (double)args->positions[t] * theta;
         const double cs = c->attention_factor * cos(angle);
         const double sn = c->attention_factor * sin(angle);
@@ -152,7 +166,11 @@ static const rc_kernel kernels[] = {{
     .description = DESCRIPTION,
     .dtypes = RC_DTYPE_F32,
     .layouts = RC_LAYOUT_HALF | RC_LAYOUT_INTERLEAVED,
-    .rope_types = RC_ROPE_BIT(RC_ROPE_DEFAULT) | RC_ROPE_BIT(RC_ROPE_LINEAR),
+    .rope_types = RC_ROPE_BIT(RC_ROPE_DEFAULT) | RC_ROPE_BIT(RC_ROPE_LINEAR)
+#if defined(HOSTILE_DYNAMIC_CORRECT) || defined(HOSTILE_DYNAMIC_FROZEN)
+                  | RC_ROPE_BIT(RC_ROPE_DYNAMIC)
+#endif
+    ,
     .angle_mode = RC_ANGLES_COMPUTED,
     .bound = "f32",
     .supports = supports,

@@ -44,6 +44,13 @@ CASES = {
                                   "--memory-limit", "128"], 1,
                    ["no-crash", "in apply()", "near the memory limit of 128 MiB"]),
 }
+# Dynamic NTK (no preset uses it): given with --config, as a user would. The frozen base must be
+# caught at the boundary lengths, which do not depend on the seed; the correct one must pass.
+DYNAMIC = ["--config", '{"head_dim": 128, "rope_theta": 10000.0, "max_position_embeddings": 4096, '
+           '"rope_scaling": {"rope_type": "dynamic", "factor": 4.0}}', "--cases", "10", "--timeout", "5"]
+CASES["dynamic_correct"] = ("dynamic_correct", DYNAMIC, 0, ["PASS: every property holds"])
+CASES["dynamic_frozen"] = ("dynamic_frozen", DYNAMIC + ["--seed", "1"], 1,
+                           ["reference_agreement", "at a boundary length"])
 # A correct kernel stopped by the time budget: reported as not completed, never as a pass.
 CASES["time_budget"] = ("text_injection", ["--cases", "50", "--time-budget", "1"], 1,
                         ["not completed", "not a pass"])
