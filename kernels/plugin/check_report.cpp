@@ -128,9 +128,11 @@ std::string summary_table(const CheckReport& report, bool verbose) {
   out += "\nnote: the battery samples positions and inputs; a fault at a single (position, "
          "channel) can escape it. `ropecheck audit --exhaustive` scans every position of a "
          "range against a pipeline's model.\n";
-  out += fmt::format("\n{}\n", report.passed()         ? "PASS: every property holds"
-                                 : !report.completed()  ? "FAIL: not completed within the time budget (not a pass)"
-                                                        : "FAIL: some property does not hold");
+  out += fmt::format("\n{}\n",
+                     report.passed()                 ? "PASS: every property holds"
+                     : !report.load_failure.empty()  ? "FAIL: the library crashed, exited or hung while loading"
+                     : !report.completed()           ? "FAIL: not completed within the time budget (not a pass)"
+                                                     : "FAIL: some property does not hold");
   return out;
 }
 
