@@ -2,9 +2,10 @@
  *
  * C99, no C++ required. The normative description of every field is spec/kernel-abi.md; this
  * header is self-contained so a plugin author can copy it alone. A plugin exports one function,
- * ropecheck_kernels(), returning a table of kernels; ropecheck loads the library with dlopen,
- * runs each kernel in a child process (a crash, hang or wild write is a finding, not fatal) and
- * compares its outputs with a correctly rounded reference.
+ * ropecheck_kernels(), returning a table of kernels. ropecheck itself never loads the library: a
+ * worker process (ropecheck-kernel-worker) does dlopen and every call, so a crash, exit, hang or
+ * wild access anywhere in the plugin is a finding, not fatal; outputs are compared with a
+ * correctly rounded reference.
  */
 #ifndef ROPECHECK_KERNEL_H
 #define ROPECHECK_KERNEL_H
@@ -136,13 +137,13 @@ typedef struct rc_kernel {
 /* What ropecheck_kernels() returns. */
 typedef struct rc_kernel_table {
   uint32_t abi_version;      /* RC_KERNEL_ABI_VERSION the plugin was built against */
-  uint32_t count;            /* number of kernels, >= 1 */
+  uint32_t count;            /* number of kernels, >= 1 (elements, not sizeof the array) */
   const rc_kernel* kernels;  /* [count] */
 } rc_kernel_table;
 
 /* The plugin's entry point, exported with C linkage and default visibility. `abi_version` is the
- * caller's RC_KERNEL_ABI_VERSION; return NULL if the plugin cannot serve it. It may be called
- * more than once and from a child process; it must not print or exit. */
+ * caller's RC_KERNEL_ABI_VERSION; return NULL if the plugin cannot serve it. It is called in
+ * every worker process (more than once in all); it must not print or exit. */
 typedef const rc_kernel_table* (*rc_kernels_fn)(uint32_t abi_version);
 
 #if defined(__GNUC__)

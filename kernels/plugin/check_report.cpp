@@ -48,22 +48,27 @@ std::string shorten(const std::string& text, std::size_t width) {
 }  // namespace
 
 std::string summary_table(const CheckReport& report, bool verbose) {
-  std::string out = fmt::format("ropecheck check {}\n", report.library);
+  std::string out = fmt::format("ropecheck check {}\n", plugin_text(report.library, 400));
+  if (!report.load_failure.empty())
+    out += fmt::format("\n  no-crash: the library failed while a worker loaded it: {}\n",
+                       plugin_text(report.load_failure, 400));
   for (const SubjectOutcome& s : report.subjects) {
-    std::size_t run = 0, failed = 0, total = 0;
+    std::size_t run = 0, failed = 0, total = 0, not_applicable = 0;
     out += fmt::format("\n{}  (bound: {}{}){}\n", s.subject, s.bound,
                        s.max_position > 0 ? fmt::format(", positions up to {}", s.max_position) : "",
-                       s.description.empty() ? "" : "  " + s.description);
+                       s.description.empty() ? "" : "  the plugin's description: \"" + plugin_text(s.description) + "\"");
     std::string rows, notes, details;
     for (const ConfigOutcome& c : s.configs) {
       if (!c.skipped.empty()) {
-        notes += fmt::format("  skipped {}: {}\n", c.config, c.skipped);
+        notes += fmt::format("  not applicable: {}: {}\n", c.config, c.skipped);
         continue;
       }
       ++run;
+      if (!c.completed) notes += fmt::format("  {}: not completed (the time budget ran out)\n", c.config);
       std::vector<std::string> stopped;  // battery properties that failed on a kernel failure
       for (const properties::Finding& f : c.findings) {
         ++total;
+        not_applicable += f.verdict() == properties::Verdict::not_applicable;
         if (f.passed) continue;
         ++failed;
         // A crash or hang fails every property that ran into it; the kernel-level row already
@@ -75,9 +80,9 @@ std::string summary_table(const CheckReport& report, bool verbose) {
         // The table shows the first line of the detail; the whole of it (the case and its
         // replay, for the battery's properties) follows the table.
         const std::string first_line = f.detail.substr(0, f.detail.find('\n'));
-        rows += fmt::format("  {:<26} {:<22} {:>12} {:>10} {:>10}  {}\n", shorten(f.property, 26),
+        rows += fmt::format("  {:<26} {:<22} {:>12} {:>10} {:>10}  {}: {}\n", shorten(f.property, 26),
                             shorten(f.config, 22), f.position, number(f.measured), number(f.bound),
-                            shorten(first_line, 120));
+                            properties::verdict_name(f.verdict()), shorten(first_line, 120));
         if (verbose && (first_line.size() != f.detail.size() || first_line.size() > 120))
           details += fmt::format("  {} on {}:\n    {}\n", f.property, f.config,
                                  indent_lines(f.detail, "    "));
@@ -97,8 +102,8 @@ std::string summary_table(const CheckReport& report, bool verbose) {
                              "in {} rows\n", c.config, c.stats.nan_outputs,
                              c.stats.unwritten_outputs, c.stats.rows);
       for (const KernelEvent& e : c.stats.events)
-        notes += fmt::format("  {} on {}: {} (batch from position {})\n", e.kind, c.config, e.what,
-                             e.position);
+        notes += fmt::format("  {} on {}: {} (batch from position {})\n", e.kind, c.config,
+                             plugin_text(e.what, 400), e.position);
     }
     out += notes;
     if (!rows.empty())
@@ -110,11 +115,24 @@ std::string summary_table(const CheckReport& report, bool verbose) {
     if (run == 0)
       out += "  FAIL: the kernel supports none of the configurations checked\n";
     else
-      out += fmt::format("  {}: {} of {} findings failed on {} configuration{}\n",
-                         s.passed() ? "PASS" : "FAIL", failed, total, run, run == 1 ? "" : "s");
+      out += fmt::format("  {}: {} of {} findings failed, {} not applicable, on {} configuration{}\n",
+                         s.passed() ? "PASS" : "FAIL", failed, total, not_applicable, run,
+                         run == 1 ? "" : "s");
   }
-  out += fmt::format("\n{}\n", report.passed() ? "PASS: every property holds"
-                                                : "FAIL: some property does not hold");
+  if (!report.not_run.empty()) {
+    out += fmt::format("\nnot run (the time budget ran out): {} subject-configuration pair{}\n",
+                       report.not_run.size(), report.not_run.size() == 1 ? "" : "s");
+    for (const std::string& what : report.not_run) out += "  " + what + "\n";
+  }
+  // What a sampled battery cannot promise, said every time so a pass is not read as more.
+  out += "\nnote: the battery samples positions and inputs; a fault at a single (position, "
+         "channel) can escape it. `ropecheck audit --exhaustive` scans every position of a "
+         "range against a pipeline's model.\n";
+  out += fmt::format("\n{}\n",
+                     report.passed()                 ? "PASS: every property holds"
+                     : !report.load_failure.empty()  ? "FAIL: the library crashed, exited or hung while loading"
+                     : !report.completed()           ? "FAIL: not completed within the time budget (not a pass)"
+                                                     : "FAIL: some property does not hold");
   return out;
 }
 
@@ -129,14 +147,19 @@ std::string junit_xml(const CheckReport& report) {
       if (!c.skipped.empty()) {
         ++tests;
         ++skipped;
-        cases += fmt::format("    <testcase classname=\"{}\" name=\"all\"><skipped message=\"{}\"/>"
-                             "</testcase>\n", classname, xml_escape(c.skipped));
+        cases += fmt::format("    <testcase classname=\"{}\" name=\"all\"><skipped message=\"not "
+                             "applicable: {}\"/></testcase>\n", classname, xml_escape(c.skipped));
         continue;
       }
       for (const properties::Finding& f : c.findings) {
         ++tests;
         cases += fmt::format("    <testcase classname=\"{}\" name=\"{}\"", classname,
                              xml_escape(f.property));
+        if (f.verdict() == properties::Verdict::not_applicable) {
+          ++skipped;
+          cases += fmt::format("><skipped message=\"not applicable\"/></testcase>\n");
+          continue;
+        }
         if (f.passed) {
           cases += "/>\n";
           continue;
@@ -146,7 +169,7 @@ std::string junit_xml(const CheckReport& report) {
                                                 f.property, f.position, number(f.measured),
                                                 number(f.bound));
         cases += fmt::format(">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
-                             xml_escape(message), xml_escape(f.detail));
+                             xml_escape(message), xml_escape(plugin_text(f.detail, 20000)));
       }
     }
     bool any_run = false;
@@ -160,12 +183,32 @@ std::string junit_xml(const CheckReport& report) {
                            "configurations checked\"/>\n    </testcase>\n",
                            xml_escape(s.subject));
     }
+    if (!s.passed() && failures == 0) {
+      // Not completed: a failure too, so CI never reads a stopped run as green.
+      ++tests;
+      ++failures;
+      cases += fmt::format("    <testcase classname=\"{}\" name=\"completed\">\n      <failure "
+                           "message=\"not completed within the time budget\"/>\n    </testcase>\n",
+                           xml_escape(s.subject));
+    }
     suites += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" "
                           "skipped=\"{}\">\n{}  </testsuite>\n",
                           xml_escape(s.subject), tests, failures, skipped, cases);
     all_tests += tests;
     all_failures += failures;
     all_skipped += skipped;
+  }
+  if (!report.load_failure.empty() || !report.not_run.empty()) {
+    const std::string message = !report.load_failure.empty()
+                                    ? "the library failed while loading: " + plugin_text(report.load_failure, 400)
+                                    : fmt::format("{} subject-configuration pairs not run within the time budget",
+                                                  report.not_run.size());
+    suites += fmt::format("  <testsuite name=\"library\" tests=\"1\" failures=\"1\" errors=\"0\" "
+                          "skipped=\"0\">\n    <testcase classname=\"library\" name=\"{}\">\n"
+                          "      <failure message=\"{}\"/>\n    </testcase>\n  </testsuite>\n",
+                          report.load_failure.empty() ? "completed" : "no-crash", xml_escape(message));
+    ++all_tests;
+    ++all_failures;
   }
   return fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                      "<testsuites name=\"ropecheck check {}\" tests=\"{}\" failures=\"{}\" "
@@ -182,11 +225,12 @@ nlohmann::json check_json(const CheckReport& report) {
       json findings = json::array();
       for (const properties::Finding& f : c.findings)
         findings.push_back({{"property", f.property}, {"passed", f.passed},
+                            {"verdict", properties::verdict_name(f.verdict())}, {"cases", f.cases},
                             {"measured", f.measured}, {"bound", f.bound},
-                            {"position", f.position}, {"detail", f.detail}});
+                            {"position", f.position}, {"detail", plugin_text(f.detail, 20000)}});
       json events = json::array();
       for (const KernelEvent& e : c.stats.events)
-        events.push_back({{"kind", e.kind}, {"what", e.what}, {"position", e.position}});
+        events.push_back({{"kind", e.kind}, {"what", plugin_text(e.what, 400)}, {"position", e.position}});
       json entry = {{"config", c.config}, {"findings", findings}, {"events", events},
                     {"event_counts", c.stats.event_counts},
                     {"calls", c.stats.calls}, {"rows", c.stats.rows},
@@ -197,15 +241,19 @@ nlohmann::json check_json(const CheckReport& report) {
         sweep.push_back({{"position", p.position}, {"max_abs_error", p.max_error},
                          {"max_error_over_bound", p.max_ratio}});
       entry["position_sweep"] = std::move(sweep);
-      if (!c.skipped.empty()) entry["skipped"] = c.skipped;
+      if (!c.skipped.empty()) entry["not_applicable"] = c.skipped;
+      entry["completed"] = c.completed;
       configs.push_back(std::move(entry));
     }
     subjects.push_back({{"subject", s.subject}, {"kernel", s.kernel},
-                        {"description", s.description}, {"dtype", s.dtype}, {"bound", s.bound},
+                        {"description", plugin_text(s.description)},
+                        {"dtype", s.dtype}, {"bound", s.bound},
                         {"max_position", s.max_position}, {"passed", s.passed()},
                         {"configs", configs}});
   }
-  return {{"library", report.library}, {"passed", report.passed()}, {"subjects", subjects}};
+  return {{"library", plugin_text(report.library, 4000)}, {"passed", report.passed()},
+          {"completed", report.completed()}, {"load_failure", plugin_text(report.load_failure, 4000)},
+          {"not_run", report.not_run}, {"subjects", subjects}};
 }
 
 }  // namespace ropecheck::kernels

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "core/config_error.hpp"
+#include "core/hf_config.hpp"
 #include "core/presets.hpp"
 #include "kernels/plugin/batch_shape_probe.hpp"
 #include "properties/error_model.hpp"
@@ -20,10 +21,12 @@ void add_kernel_findings(const std::string& config, const KernelStats& stats,
   };
   for (const Rule& rule : {Rule{kNoCrash, "crash"}, Rule{kNoHang, "hang"},
                            Rule{kInBounds, "out-of-bounds"}, Rule{kInputsUntouched, "input-write"},
-                           Rule{kNoErrorReturn, "error"}}) {
+                           Rule{kNoErrorReturn, "error"}, Rule{kBoundedOutput, "output"},
+                           Rule{kNoStrayProcesses, "stray-process"}}) {
     properties::Finding f;
     f.property = rule.property;
     f.config = config;
+    f.cases = static_cast<int>(stats.calls);
     const auto count = stats.event_counts.find(rule.kind);
     if (count != stats.event_counts.end() && count->second > 0) {
       f.passed = false;
@@ -40,6 +43,7 @@ void add_kernel_findings(const std::string& config, const KernelStats& stats,
   properties::Finding nan;
   nan.property = kFiniteOutputs;
   nan.config = config;
+  nan.cases = static_cast<int>(stats.calls);
   if (stats.nan_outputs > 0) {
     nan.passed = false;
     nan.measured = static_cast<double>(stats.nan_outputs);
@@ -50,6 +54,7 @@ void add_kernel_findings(const std::string& config, const KernelStats& stats,
   properties::Finding written;
   written.property = kAllWritten;
   written.config = config;
+  written.cases = static_cast<int>(stats.calls);
   if (stats.unwritten_outputs > 0) {
     written.passed = false;
     written.measured = static_cast<double>(stats.unwritten_outputs);
@@ -61,11 +66,19 @@ void add_kernel_findings(const std::string& config, const KernelStats& stats,
 
 // `limit`: the largest position the kernel accepts.
 ConfigOutcome check_config(const PluginSubject& subject, const properties::NamedConfig& named,
-                           const CheckOptions& options, std::int64_t limit) {
+                           const CheckOptions& options, std::int64_t limit,
+                           std::optional<std::chrono::steady_clock::time_point> deadline) {
   ConfigOutcome outcome;
   outcome.config = named.name;
-  if (std::string why = subject.unsupported_reason(named.config); !why.empty()) {
-    outcome.skipped = std::move(why);
+  const PluginSubject::Support answer = subject.support(named.config);
+  if (answer.failed) {
+    // supports() crashed or hung: the kernel-level findings below fail; nothing else can run.
+    outcome.stats = subject.take_stats();
+    add_kernel_findings(named.name, outcome.stats, outcome.findings);
+    return outcome;
+  }
+  if (!answer.supported) {
+    outcome.skipped = answer.reason;
     outcome.stats = subject.take_stats();
     return outcome;
   }
@@ -73,10 +86,13 @@ ConfigOutcome check_config(const PluginSubject& subject, const properties::Named
   battery.configs = {named};
   battery.seed = options.seed;
   battery.cases_per_property = options.cases_per_property;
+  battery.deadline = deadline;
   // Properties combine two positions (m + n, m + t), so each is drawn up to half the limit.
   battery.max_position = std::min(battery.max_position, limit / 2);
   try {
-    outcome.findings = properties::run_battery(subject, battery).findings;
+    const properties::BatteryReport run = properties::run_battery(subject, battery);
+    outcome.findings = run.findings;
+    outcome.completed = run.completed;
   } catch (const properties::KernelFailure& failure) {
     // The battery could not finish this configuration; the events below say what happened.
     properties::Finding stopped;
@@ -86,10 +102,12 @@ ConfigOutcome check_config(const PluginSubject& subject, const properties::Named
     stopped.detail = fmt::format("the battery stopped on a kernel failure: {}", failure.what());
     outcome.findings.push_back(std::move(stopped));
   }
-  SweepResult sweep = position_sweep(subject, named, limit, options.seed);
-  outcome.findings.push_back(std::move(sweep.finding));
-  outcome.sweep = std::move(sweep.points);
-  outcome.findings.push_back(batch_shape_finding(subject, named, battery.max_position, options.seed));
+  if (outcome.completed) {
+    SweepResult sweep = position_sweep(subject, named, limit, options.seed);
+    outcome.findings.push_back(std::move(sweep.finding));
+    outcome.sweep = std::move(sweep.points);
+    outcome.findings.push_back(batch_shape_finding(subject, named, battery.max_position, options.seed));
+  }
   outcome.stats = subject.take_stats();
   add_kernel_findings(named.name, outcome.stats, outcome.findings);
   return outcome;
@@ -116,14 +134,23 @@ bool SubjectOutcome::passed() const {
   bool any_run = false;
   for (const ConfigOutcome& c : configs) {
     any_run = any_run || c.skipped.empty();
+    if (!c.completed) return false;
     for (const properties::Finding& f : c.findings)
       if (!f.passed) return false;
   }
   return any_run;  // a kernel that ran on no configuration has not been verified
 }
 
+bool CheckReport::completed() const {
+  if (!not_run.empty()) return false;
+  for (const SubjectOutcome& s : subjects)
+    for (const ConfigOutcome& c : s.configs)
+      if (!c.completed) return false;
+  return true;
+}
+
 bool CheckReport::passed() const {
-  return !subjects.empty() &&
+  return load_failure.empty() && completed() && !subjects.empty() &&
          std::all_of(subjects.begin(), subjects.end(), [](const auto& s) { return s.passed(); });
 }
 
@@ -132,19 +159,33 @@ std::vector<properties::NamedConfig> default_check_configs() {
   for (const char* name : {"llama-2-7b", "llama-3.1-8b", "qwen2.5-7b-yarn", "gpt-j-6b",
                            "gpt-neox-20b", "phi-3-mini-128k"})
     out.push_back({name, find_preset(name).rope});
-  // No preset uses position interpolation; Llama 2 with a x4 linear factor stands in for it.
-  RopeConfig linear = find_preset("llama-2-7b").rope;
-  linear.scaling.type = RopeType::linear;
-  linear.scaling.factor = 4.0;
-  linear.scaling.factor_given = true;
-  out.push_back({"llama-2-7b+linear-x4", linear});
+  // No preset uses position interpolation, NTK-aware, dynamic NTK or p-RoPE scaling; Llama 2's
+  // frequencies with each of them stand in (spec/rope.md section 9 defines them). Dynamic NTK
+  // and LongRoPE depend on the length: the battery adds fixed cases around L0 for them.
+  const char* llama2 = R"("head_dim": 128, "rope_theta": 10000.0, "max_position_embeddings": 4096)";
+  const std::pair<const char*, std::string> variants[] = {
+      {"llama-2-7b+linear-x4", fmt::format(R"({{{}, "rope_scaling": {{"rope_type": "linear", "factor": 4.0}}}})", llama2)},
+      {"llama-2-7b+ntk-x4", fmt::format(R"({{{}, "rope_scaling": {{"rope_type": "ntk", "factor": 4.0}}}})", llama2)},
+      {"llama-2-7b+dynamic-x4", fmt::format(R"({{{}, "rope_scaling": {{"rope_type": "dynamic", "factor": 4.0}}}})", llama2)},
+      {"p-rope-0.25", R"({"head_dim": 128, "partial_rotary_factor": 0.25, "max_position_embeddings": 8192, "rope_parameters": {"rope_type": "proportional", "rope_theta": 10000.0}})"},
+  };
+  for (const auto& [name, json] : variants) out.push_back({name, parse_hf_config(nlohmann::json::parse(json))});
   return out;
 }
 
 CheckReport run_check(const CheckOptions& options, const CheckProgress& progress) {
-  const auto library = PluginLibrary::open(options.library);
+  const auto started = std::chrono::steady_clock::now();
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  if (options.time_budget.count() > 0) deadline = started + options.time_budget;
   CheckReport report;
   report.library = options.library;
+  std::shared_ptr<PluginLibrary> library;
+  try {
+    library = PluginLibrary::open(options.library, options.limits);
+  } catch (const PluginLoadFailure& failure) {
+    report.load_failure = failure.what();
+    return report;
+  }
   const std::vector<properties::NamedConfig> configs =
       options.configs.empty() ? default_check_configs() : options.configs;
   std::vector<const KernelInfo*> kernels;
@@ -158,14 +199,15 @@ CheckReport run_check(const CheckOptions& options, const CheckProgress& progress
   for (const KernelInfo* kernel : kernels) {
     for (Dtype dtype : kernel->formats()) {
       if (options.dtype && *options.dtype != dtype) continue;
-      subjects.push_back(std::make_unique<PluginSubject>(
-          library, *kernel, dtype, PluginOptions{options.timeout, options.bound}));
+      subjects.push_back(std::make_unique<PluginSubject>(library, *kernel, dtype,
+                                                         PluginOptions{options.bound}));
       resolve_bound(*subjects.back());
     }
   }
   if (subjects.empty())
     throw ConfigError("--dtype", fmt::format("no kernel of {} accepts dtype {}", options.library,
                                              dtype_name(*options.dtype)));
+  const auto expired = [&] { return deadline && std::chrono::steady_clock::now() >= *deadline; };
   for (const auto& subject : subjects) {
     const KernelInfo& kernel = subject->kernel();
     SubjectOutcome outcome;
@@ -177,8 +219,12 @@ CheckReport run_check(const CheckOptions& options, const CheckProgress& progress
     outcome.max_position = kernel.max_position;
     const std::int64_t limit = kernel.max_position > 0 ? kernel.max_position : kDefaultPositionLimit;
     for (const properties::NamedConfig& named : configs) {
+      if (expired()) {
+        report.not_run.push_back(fmt::format("{} on {}", outcome.subject, named.name));
+        continue;
+      }
       if (progress) progress(outcome.subject, named.name);
-      outcome.configs.push_back(check_config(*subject, named, options, limit));
+      outcome.configs.push_back(check_config(*subject, named, options, limit, deadline));
     }
     report.subjects.push_back(std::move(outcome));
   }

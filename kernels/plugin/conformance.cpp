@@ -34,6 +34,14 @@ std::string conformance_config_name(const testing::TestParamInfo<properties::Nam
 
 void expect_conformance(const properties::Subject& subject, const properties::NamedConfig& config,
                         int cases) {
+  // A plugin's supports() that crashed or hung is a failure, never a skip.
+  if (const auto* plugin = dynamic_cast<const kernels::PluginSubject*>(&subject)) {
+    const kernels::PluginSubject::Support answer = plugin->support(config.config);
+    if (answer.failed) {
+      ADD_FAILURE() << subject.name() << " on " << config.name << ": " << answer.reason;
+      return;
+    }
+  }
   if (!subject.supports(config.config)) GTEST_SKIP() << subject.name() << " does not support " << config.name;
   if (const char* env = std::getenv("ROPECHECK_CONFORMANCE_CASES")) cases = std::atoi(env);
   properties::BatteryOptions options;
@@ -42,6 +50,12 @@ void expect_conformance(const properties::Subject& subject, const properties::Na
   std::vector<properties::Finding> findings = properties::run_battery(subject, options).findings;
   findings.push_back(
       kernels::position_sweep(subject, config, kernels::kDefaultPositionLimit, options.seed).finding);
+  if (const auto* plugin = dynamic_cast<const kernels::PluginSubject*>(&subject)) {
+    // The kernel's own misbehaviour (crash, hang, wild access, stray processes, ...).
+    const kernels::KernelStats stats = plugin->take_stats();
+    for (const kernels::KernelEvent& e : stats.events)
+      ADD_FAILURE() << fmt::format("{} on {}: {}: {}", subject.name(), config.name, e.kind, e.what);
+  }
   for (const properties::Finding& f : findings) {
     if (f.passed) continue;
     ADD_FAILURE() << fmt::format("{} fails {} on {} at position {}: measured {:.3g} vs bound "

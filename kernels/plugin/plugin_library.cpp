@@ -1,6 +1,5 @@
 #include "kernels/plugin/plugin_library.hpp"
 
-#include <dlfcn.h>
 #include <fmt/format.h>
 
 #include "core/config_error.hpp"
@@ -9,11 +8,11 @@
 namespace ropecheck::kernels {
 namespace {
 
-bool valid_name(const char* name) {
-  if (name == nullptr || *name == '\0') return false;
-  for (const char* c = name; *c; ++c) {
-    const bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-                    (*c >= '0' && *c <= '9') || *c == '_' || *c == '.' || *c == ':' || *c == '-';
+bool valid_name(const std::string& name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == ':' || c == '-';
     if (!ok) return false;
   }
   return true;
@@ -22,31 +21,83 @@ bool valid_name(const char* name) {
 bool single_bit(std::uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
 // Checks one descriptor; returns an empty string when it is well formed.
-std::string descriptor_problem(const rc_kernel& k) {
+std::string descriptor_problem(const WorkerKernelRecord& k, std::uint32_t index) {
   constexpr std::uint32_t all_dtypes = RC_DTYPE_F64 | RC_DTYPE_F32 | RC_DTYPE_BF16 | RC_DTYPE_F16;
   constexpr std::uint32_t all_layouts = RC_LAYOUT_HALF | RC_LAYOUT_INTERLEAVED;
-  if (!valid_name(k.name)) return "a kernel name is empty or has characters outside [A-Za-z0-9_.:-]";
-  if (k.apply == nullptr) return fmt::format("kernel \"{}\" has no apply function", k.name);
+  if (k.name_cut == 2) return fmt::format("kernel {}'s name points to unreadable memory", index);
+  if (!k.has_name || k.name_cut || !valid_name(k.name))
+    return fmt::format("kernel {}'s name is missing, longer than 127 bytes or has characters "
+                       "outside [A-Za-z0-9_.:-]", index);
+  const std::string name = k.name;
+  if (k.description_cut == 2)
+    return fmt::format("kernel \"{}\": description points to unreadable memory", name);
+  if (k.bound_cut == 2) return fmt::format("kernel \"{}\": bound points to unreadable memory", name);
+  if (k.bound_cut == 1 || (k.has_bound && !valid_name(k.bound)))
+    return fmt::format("kernel \"{}\": bound is not a pipeline name", name);
+  if (!k.has_apply) return fmt::format("kernel \"{}\" has no apply function", name);
   if (k.dtypes == 0 || (k.dtypes & ~all_dtypes) != 0)
-    return fmt::format("kernel \"{}\": dtypes 0x{:x} is not a non-empty mask of RC_DTYPE_*",
-                       k.name, k.dtypes);
+    return fmt::format("kernel \"{}\": dtypes 0x{:x} is not a non-empty mask of RC_DTYPE_*", name,
+                       k.dtypes);
   if (k.layouts == 0 || (k.layouts & ~all_layouts) != 0)
-    return fmt::format("kernel \"{}\": layouts 0x{:x} is not a non-empty mask of RC_LAYOUT_*",
-                       k.name, k.layouts);
+    return fmt::format("kernel \"{}\": layouts 0x{:x} is not a non-empty mask of RC_LAYOUT_*", name,
+                       k.layouts);
   if (k.angle_mode != RC_ANGLES_COMPUTED && k.angle_mode != RC_ANGLES_COS_SIN_CACHE)
     return fmt::format("kernel \"{}\": angle_mode {} is neither RC_ANGLES_COMPUTED (1) nor "
-                       "RC_ANGLES_COS_SIN_CACHE (2)", k.name, k.angle_mode);
+                       "RC_ANGLES_COS_SIN_CACHE (2)", name, k.angle_mode);
   if (k.angle_mode == RC_ANGLES_COMPUTED && (k.rope_types & RC_ROPE_ALL) == 0)
-    return fmt::format("kernel \"{}\": rope_types is empty", k.name);
+    return fmt::format("kernel \"{}\": rope_types is empty", name);
   if (k.cos_sin_dtype != 0 && (!single_bit(k.cos_sin_dtype) || (k.cos_sin_dtype & ~all_dtypes)))
-    return fmt::format("kernel \"{}\": cos_sin_dtype 0x{:x} is not 0 or one RC_DTYPE_* bit",
-                       k.name, k.cos_sin_dtype);
+    return fmt::format("kernel \"{}\": cos_sin_dtype 0x{:x} is not 0 or one RC_DTYPE_* bit", name,
+                       k.cos_sin_dtype);
   if (k.max_position < 0)
-    return fmt::format("kernel \"{}\": max_position {} is negative", k.name, k.max_position);
+    return fmt::format("kernel \"{}\": max_position {} is negative", name, k.max_position);
   return {};
 }
 
+// Appends one UTF-8 sequence starting at text[i] if it is valid; returns its length or 0.
+std::size_t utf8_sequence(const std::string& text, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char c = byte(i);
+  std::size_t n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
+  if (n == 0 || i + n > text.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k)
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+  // Overlong, surrogate and out-of-range forms.
+  if (n == 3 && c == 0xE0 && byte(i + 1) < 0xA0) return 0;
+  if (n == 3 && c == 0xED && byte(i + 1) >= 0xA0) return 0;
+  if (n == 4 && c == 0xF0 && byte(i + 1) < 0x90) return 0;
+  if (n == 4 && c == 0xF4 && byte(i + 1) >= 0x90) return 0;
+  // C1 controls (U+0080..U+009F) are terminal controls too.
+  if (n == 2 && c == 0xC2 && byte(i + 1) < 0xA0) return 0;
+  return n;
+}
+
 }  // namespace
+
+std::string plugin_text(const std::string& text, std::size_t max_bytes) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size();) {
+    if (out.size() >= max_bytes) {
+      out += "...";
+      break;
+    }
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7F && c != '\\') {
+      out += static_cast<char>(c);
+      ++i;
+    } else if (c == '\\') {
+      out += "\\\\";
+      ++i;
+    } else if (const std::size_t n = c >= 0x80 ? utf8_sequence(text, i) : 0; n > 0) {
+      out.append(text, i, n);
+      i += n;
+    } else {
+      out += fmt::format("\\x{:02x}", c);
+      ++i;
+    }
+  }
+  return out;
+}
 
 std::vector<Dtype> KernelInfo::formats() const {
   std::vector<Dtype> out;
@@ -55,67 +106,51 @@ std::vector<Dtype> KernelInfo::formats() const {
   return out;
 }
 
-std::shared_ptr<PluginLibrary> PluginLibrary::open(const std::string& path) {
+std::shared_ptr<PluginLibrary> PluginLibrary::open(const std::string& path, const WorkerLimits& limits) {
   std::shared_ptr<PluginLibrary> lib(new PluginLibrary());
   lib->path_ = path;
+  lib->limits_ = limits;
   // dlopen searches the library path for a bare name; a path with a slash is taken as given.
   const std::string target = path.find('/') == std::string::npos ? "./" + path : path;
-  dlerror();
-  lib->handle_ = dlopen(target.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (lib->handle_ == nullptr) {
-    const char* why = dlerror();
-    throw ConfigError("--kernel", fmt::format("cannot load plugin {}: {}", path,
-                                              why ? why : "unknown dlopen error"));
-  }
-  dlerror();
-  void* symbol = dlsym(lib->handle_, RC_KERNEL_ENTRY_SYMBOL);
-  if (symbol == nullptr)
-    throw ConfigError("--kernel",
-                      fmt::format("plugin {} does not export the symbol {} (declare it with C "
-                                  "linkage and default visibility; see spec/kernel-abi.md)",
-                                  path, RC_KERNEL_ENTRY_SYMBOL));
-  const auto entry = reinterpret_cast<rc_kernels_fn>(symbol);
-  const rc_kernel_table* table = entry(RC_KERNEL_ABI_VERSION);
-  if (table == nullptr)
-    throw ConfigError("--kernel", fmt::format("plugin {}: {}({}) returned NULL: the plugin does "
-                                              "not serve kernel ABI version {}",
-                                              path, RC_KERNEL_ENTRY_SYMBOL, RC_KERNEL_ABI_VERSION,
-                                              RC_KERNEL_ABI_VERSION));
-  if (table->abi_version != RC_KERNEL_ABI_VERSION)
-    throw ConfigError("--kernel",
-                      fmt::format("plugin {} was built for kernel ABI version {}, this ropecheck "
-                                  "speaks version {} ({} in kernels/abi/ropecheck_kernel.h)",
-                                  path, table->abi_version, RC_KERNEL_ABI_VERSION,
-                                  "RC_KERNEL_ABI_VERSION"));
-  if (table->count == 0 || table->kernels == nullptr)
-    throw ConfigError("--kernel", fmt::format("plugin {} lists no kernels", path));
-  for (std::uint32_t i = 0; i < table->count; ++i) {
-    const rc_kernel& k = table->kernels[i];
-    if (const std::string problem = descriptor_problem(k); !problem.empty())
+  KernelProcess process(target, limits);
+  const StartResult started = process.start();
+  process.stop();
+  if (started.failure.failure != CallFailure::none)
+    throw PluginLoadFailure(fmt::format("plugin {}: {}", path, started.failure.what));
+  if (!started.load_error.empty()) throw ConfigError("--kernel", started.load_error);
+  const std::size_t count = started.records.size();
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const WorkerKernelRecord& k = started.records[i];
+    if (std::string problem = descriptor_problem(k, i); !problem.empty()) {
+      // A bad descriptor after good ones usually means the count is wrong.
+      if (i > 0)
+        problem += fmt::format(" (the table's count is {}: is it sizeof of the array instead of "
+                               "its number of elements?)", count);
       throw ConfigError("--kernel", fmt::format("plugin {}: {}", path, problem));
+    }
     KernelInfo info;
+    info.index = i;
     info.name = k.name;
-    info.description = k.description ? k.description : "";
+    info.description = k.has_description ? k.description : "";
+    if (k.description_cut == 1) info.description += "...";
     info.dtypes = k.dtypes;
     info.layouts = k.layouts;
     info.rope_types = k.angle_mode == RC_ANGLES_COS_SIN_CACHE ? RC_ROPE_ALL : k.rope_types;
     info.angle_mode = k.angle_mode;
     info.cos_sin_dtype = k.cos_sin_dtype;
     info.max_position = k.max_position;
-    info.bound = k.bound ? k.bound : "";
-    info.entry = &k;
+    info.bound = k.has_bound ? k.bound : "";
+    info.has_supports = k.has_supports != 0;
     for (const KernelInfo& other : lib->kernels_)
       if (other.name == info.name)
-        throw ConfigError("--kernel", fmt::format("plugin {} lists kernel \"{}\" twice", path,
-                                                  info.name));
+        throw ConfigError("--kernel", fmt::format("plugin {} lists kernel \"{}\" twice{}", path,
+                                                  info.name,
+                                                  fmt::format(" (the table's count is {}: is it "
+                                                              "sizeof of the array instead of "
+                                                              "its number of elements?)", count)));
     lib->kernels_.push_back(std::move(info));
   }
   return lib;
-}
-
-PluginLibrary::~PluginLibrary() {
-  // Never dlclose: worker processes forked from us and static destructors of the plugin may
-  // still reference its code, and unloading buys nothing in a short-lived command.
 }
 
 const KernelInfo& PluginLibrary::kernel(const std::string& name) const {
@@ -126,7 +161,8 @@ const KernelInfo& PluginLibrary::kernel(const std::string& name) const {
     names += k.name;
   }
   throw ConfigError("--kernel-name",
-                    fmt::format("plugin {} has no kernel \"{}\"; it offers: {}", path_, name, names));
+                    fmt::format("plugin {} has no kernel \"{}\"; it offers: {}", path_,
+                                plugin_text(name), names));
 }
 
 std::string dtype_mask_names(std::uint32_t mask) {

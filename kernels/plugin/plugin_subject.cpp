@@ -33,13 +33,31 @@ struct PluginSubject::Shared {
   KernelProcess process;
   KernelStats stats;
   std::uint64_t next_config_id = 0;
-  std::map<std::string, bool> supports_cache;  // by the bytes of the resolved config
+  std::map<std::string, PluginSubject::Support> supports_cache;  // by the resolved config's bytes
   std::map<std::string, Prepared> prepared;    // by the bytes of the config and its seq_len
-  std::set<std::string> hung;  // configs (any seq_len) on which the kernel timed out
+  // The oracles: by config and seq_len for the length-dependent variants, by config otherwise.
+  std::map<std::string, std::shared_ptr<const reference::Reference>> oracles;
+  // Failed calls by config (any seq_len). A config is not called again after a hang, or after
+  // kMaxFailures crashes: a kernel that dies on every call would otherwise cost a new worker
+  // for each of the battery's thousands of calls, and one crash already fails the run.
+  std::map<std::string, int> failures;
+  static constexpr int kMaxFailures = 3;
 
-  Shared(std::shared_ptr<PluginLibrary> library, const rc_kernel* kernel,
-         std::chrono::milliseconds timeout)
-      : process(std::move(library), kernel, timeout) {}
+  bool output_reported = false;
+
+  Shared(const PluginLibrary& library)
+      : process(library.path().find('/') == std::string::npos ? "./" + library.path()
+                                                              : library.path(),
+                library.limits()) {}
+
+  // Reports, once, a worker that wrote more than the output cap.
+  void check_output(std::int64_t position) {
+    if (output_reported || process.output_bytes() <= process.limits().output_cap) return;
+    output_reported = true;
+    record("output", fmt::format("wrote {} bytes to stdout/stderr, more than the {} bytes a "
+                                 "kernel may (the rest was discarded)",
+                                 process.output_bytes(), process.limits().output_cap), position);
+  }
 
   // Counts every event; keeps the first few distinct descriptions of each kind.
   void record(const std::string& kind, const std::string& what, std::int64_t position) {
@@ -89,36 +107,40 @@ std::string config_key(const AbiConfig& abi) {
   return key;
 }
 
-// Lays out and copies a config (and, for a batch, its arrays) into the arena.
+// Lays out a call's arrays and copies the config (and its factor lists) into the arena.
 struct Placed {
   BatchLayout layout;
   unsigned char* data = nullptr;
 };
 
-Placed place(KernelProcess& process, const AbiConfig& abi, const BatchLayout::Sizes& sizes) {
-  const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-  const BatchLayout need = BatchLayout::plan(sizes, page, 0);
-  SharedArena& arena = process.arena(need.required);
-  Placed p{BatchLayout::plan(sizes, page, arena.capacity()), arena.data()};
-  abi.write(p.data + p.layout.config,
-            reinterpret_cast<double*>(p.data + p.layout.short_factor),
-            reinterpret_cast<double*>(p.data + p.layout.long_factor));
+Placed place(KernelProcess& process, const AbiConfig& abi, std::size_t (&sizes)[kBufferCount]) {
+  sizes[kConfigBuffer] = sizeof(rc_rope_config);
+  sizes[kShortFactorBuffer] = abi.short_factor.size() * sizeof(double);
+  sizes[kLongFactorBuffer] = abi.long_factor.size() * sizeof(double);
+  const BatchLayout layout = BatchLayout::plan(sizes, SharedArena::page_size());
+  SharedArena& arena = process.arena(layout.required);
+  Placed p{layout, arena.data()};
+  abi.write(p.data + layout.buffers[kConfigBuffer].offset,
+            reinterpret_cast<double*>(p.data + layout.buffers[kShortFactorBuffer].offset),
+            reinterpret_cast<double*>(p.data + layout.buffers[kLongFactorBuffer].offset));
   return p;
 }
 
-// What a write outside y that stayed inside the output zone did to the canaries ("" if none).
+// Fills the request's array descriptors from a layout.
+void describe_buffers(const BatchLayout& layout, WorkerRequest& request) {
+  for (std::uint32_t i = 0; i < kBufferCount; ++i) request.buffers[i] = layout.buffers[i];
+}
+
+// What a write just before y (into the canaries of its first page) did ("" if nothing).
+// Writes past its end fault in the guard page instead.
 std::string canary_damage(const SharedArena& arena, const BatchLayout& l) {
-  const std::size_t end = l.y + l.y_bytes;
-  const std::size_t before = arena.changed_count(l.inputs_end, l.y);
-  const std::size_t after = arena.changed_count(end, arena.capacity());
-  if (after > 0)
-    return fmt::format("out-of-bounds write: {} bytes changed past the end of its output y "
-                       "(starting {} bytes after its end)",
-                       after, arena.first_changed(end, arena.capacity()) - end);
+  const WorkerBuffer& y = l.buffers[kYBuffer];
+  const std::size_t begin = l.run_begin(kYBuffer, SharedArena::page_size());
+  const std::size_t before = arena.changed_count(begin, y.offset);
   if (before > 0)
     return fmt::format("out-of-bounds write: {} bytes changed before the start of its output y "
                        "(starting {} bytes before it)",
-                       before, l.y - arena.first_changed(l.inputs_end, l.y));
+                       before, y.offset - arena.first_changed(begin, y.offset));
   return {};
 }
 
@@ -155,10 +177,22 @@ class PreparedPluginImpl final : public PreparedPlugin {
     if (found == shared_->prepared.end()) {
       if (shared_->prepared.size() >= PluginSubject::Shared::kMaxCached) shared_->prepared.clear();
       PluginSubject::Shared::Prepared fresh;
-      auto oracle = std::make_shared<const reference::Reference>(config, seq_len);
       fresh.id = ++shared_->next_config_id;
-      fresh.attention = oracle->attention_factor();
-      if (cos_sin_dtype_) fresh.oracle = std::move(oracle);
+      // Only dynamic NTK and LongRoPE depend on the length (spec/rope.md section 10): for the
+      // other variants one oracle serves every length, which spares an exact evaluation of
+      // every theta_i for each of the battery's cases.
+      const bool by_length = config.scaling.type == RopeType::dynamic ||
+                             config.scaling.type == RopeType::longrope;
+      const std::string oracle_key = by_length ? key : hang_key_;
+      auto oracle = shared_->oracles.find(oracle_key);
+      if (oracle == shared_->oracles.end()) {
+        if (shared_->oracles.size() >= PluginSubject::Shared::kMaxCached) shared_->oracles.clear();
+        oracle = shared_->oracles
+                     .emplace(oracle_key, std::make_shared<const reference::Reference>(config, seq_len))
+                     .first;
+      }
+      fresh.attention = oracle->second->attention_factor();
+      if (cos_sin_dtype_) fresh.oracle = oracle->second;
       found = shared_->prepared.emplace(key, std::move(fresh)).first;
     }
     config_id_ = found->second.id;
@@ -202,44 +236,40 @@ void PreparedPluginImpl::apply_shaped(std::span<const std::int64_t> positions,
                                             values, x.size(), y.size()));
   const std::int64_t first = positions.front();
   std::lock_guard lock(shared_->mutex);
-  if (shared_->hung.count(hang_key_) > 0)
+  if (const auto failed = shared_->failures.find(hang_key_);
+      failed != shared_->failures.end() && failed->second >= PluginSubject::Shared::kMaxFailures)
     throw properties::KernelFailure(fmt::format(
-        "hang: kernel {} timed out earlier on this configuration; not called again",
+        "kernel {} hung or crashed earlier on this configuration; not called again",
         kernel_.name));
 
   const std::size_t esize = dtype_size(dtype_);
   const std::size_t pairs = static_cast<std::size_t>(abi_.config.rotary_dim / 2);
   const std::size_t csize = cos_sin_dtype_ ? dtype_size(*cos_sin_dtype_) : 0;
-  const BatchLayout::Sizes sizes{sizeof(rc_rope_config),
-                                 abi_.short_factor.size() * sizeof(double),
-                                 abi_.long_factor.size() * sizeof(double),
-                                 tokens * sizeof(std::int64_t),
-                                 values * esize,
-                                 tokens * pairs * csize,
-                                 tokens * pairs * csize,
-                                 values * esize};
+  std::size_t sizes[kBufferCount] = {};
+  sizes[kPositionsBuffer] = tokens * sizeof(std::int64_t);
+  sizes[kXBuffer] = values * esize;
+  sizes[kCosBuffer] = sizes[kSinBuffer] = tokens * pairs * csize;
+  sizes[kYBuffer] = values * esize;
   KernelProcess& process = shared_->process;
   const Placed p = place(process, abi_, sizes);
   const BatchLayout& l = p.layout;
-  std::memcpy(p.data + l.positions, positions.data(), tokens * sizeof(std::int64_t));
-  encode(dtype_, x, p.data + l.x);
+  std::memcpy(p.data + l.buffers[kPositionsBuffer].offset, positions.data(),
+              tokens * sizeof(std::int64_t));
+  encode(dtype_, x, p.data + l.buffers[kXBuffer].offset);
   if (cos_sin_dtype_)
-    fill_cos_sin(*oracle_, positions, *cos_sin_dtype_, p.data + l.cos, p.data + l.sin);
+    fill_cos_sin(*oracle_, positions, *cos_sin_dtype_, p.data + l.buffers[kCosBuffer].offset,
+                 p.data + l.buffers[kSinBuffer].offset);
   SharedArena& arena = process.arena(0);
-  arena.fill_canaries(l.inputs_end);
-  fill_unwritten(dtype_, p.data + l.y, values);
+  arena.fill_canaries(l.run_begin(kYBuffer, SharedArena::page_size()), l.buffers[kYBuffer].offset);
+  unsigned char* y_bytes = p.data + l.buffers[kYBuffer].offset;
+  fill_unwritten(dtype_, y_bytes, values);
 
   WorkerRequest request;
   request.op = WorkerOp::apply;
+  request.kernel = kernel_.index;
   request.dtype_bit = abi_dtype_bit(dtype_);
   request.config_id = config_id_;
-  request.config = l.config;
-  request.positions = l.positions;
-  request.x = l.x;
-  request.y = l.y;
-  request.cos = l.cos;
-  request.sin = l.sin;
-  request.inputs_end = l.inputs_end;
+  describe_buffers(l, request);
   request.tokens = static_cast<std::int64_t>(tokens);
   request.heads = heads;
   request.head_dim = static_cast<std::int64_t>(head_dim);
@@ -250,10 +280,12 @@ void PreparedPluginImpl::apply_shaped(std::span<const std::int64_t> positions,
   ++stats.calls;
   stats.rows += tokens * static_cast<std::size_t>(heads);
   const CallResult result = process.call(request);
+  shared_->check_output(first);
   const std::string where = fmt::format("batch of {} rows from position {}",
                                         tokens * static_cast<std::size_t>(heads), first);
   if (result.failure != CallFailure::none) {
-    if (result.failure == CallFailure::hang) shared_->hung.insert(hang_key_);
+    int& failures = shared_->failures[hang_key_];
+    failures = result.failure == CallFailure::hang ? PluginSubject::Shared::kMaxFailures : failures + 1;
     shared_->record(failure_kind(result.failure), result.what, first);
     throw properties::KernelFailure(fmt::format("{} ({})", result.what, where));
   }
@@ -261,7 +293,7 @@ void PreparedPluginImpl::apply_shaped(std::span<const std::int64_t> positions,
   if (r.code != RC_OK) {
     const std::string what = fmt::format(
         "{} returned {} ({}){}{}", r.stage == WorkerStage::init ? "init" : "apply", r.code,
-        code_name(r.code), r.message[0] ? ": " : "", r.message);
+        code_name(r.code), r.message[0] ? ": the kernel says: " : "", plugin_text(r.message));
     shared_->record("error", what, first);
     throw properties::KernelFailure(fmt::format("{} ({})", what, where));
   }
@@ -269,8 +301,8 @@ void PreparedPluginImpl::apply_shaped(std::span<const std::int64_t> positions,
     shared_->record("out-of-bounds", what, first);
     throw properties::KernelFailure(fmt::format("{} ({})", what, where));
   }
-  decode(dtype_, p.data + l.y, y);
-  count_outputs(dtype_, head_dim, x, y, p.data + l.y, stats);
+  decode(dtype_, y_bytes, y);
+  count_outputs(dtype_, head_dim, x, y, y_bytes, stats);
 }
 
 }  // namespace
@@ -293,7 +325,7 @@ PluginSubject::PluginSubject(std::shared_ptr<PluginLibrary> library, const Kerne
       kernel_(kernel),
       dtype_(dtype),
       options_(std::move(options)),
-      shared_(std::make_shared<Shared>(library_, kernel.entry, options_.timeout)) {}
+      shared_(std::make_shared<Shared>(*library_)) {}
 
 PluginSubject::~PluginSubject() = default;
 
@@ -307,55 +339,71 @@ std::string PluginSubject::bound_model() const {
   return default_bound(dtype_);
 }
 
-std::string PluginSubject::unsupported_reason(const RopeConfig& config) const {
-  if ((kernel_.dtypes & abi_dtype_bit(dtype_)) == 0)
-    return fmt::format("dtype {} not in {}", dtype_name(dtype_), dtype_mask_names(kernel_.dtypes));
-  if ((kernel_.layouts & abi_layout(config.layout)) == 0)
-    return fmt::format("layout {} not in {}", layout_name(config.layout),
-                       layout_mask_names(kernel_.layouts));
-  if ((kernel_.rope_types & RC_ROPE_BIT(abi_rope_type(config.scaling.type))) == 0)
-    return fmt::format("rope_type {} not supported", rope_type_name(config.scaling.type));
-  if (kernel_.entry->supports == nullptr) return {};
+PluginSubject::Support PluginSubject::support(const RopeConfig& config) const {
+  Support out;
+  if ((kernel_.dtypes & abi_dtype_bit(dtype_)) == 0) {
+    out.reason = fmt::format("dtype {} not in {}", dtype_name(dtype_), dtype_mask_names(kernel_.dtypes));
+    return out;
+  }
+  if ((kernel_.layouts & abi_layout(config.layout)) == 0) {
+    out.reason = fmt::format("layout {} not in {}", layout_name(config.layout),
+                             layout_mask_names(kernel_.layouts));
+    return out;
+  }
+  if ((kernel_.rope_types & RC_ROPE_BIT(abi_rope_type(config.scaling.type))) == 0) {
+    out.reason = fmt::format("rope_type {} not supported", rope_type_name(config.scaling.type));
+    return out;
+  }
+  out.supported = true;
+  if (!kernel_.has_supports) return out;
 
   // The kernel's own supports() runs in the worker like everything else it does. The length
   // is unknown here: seq_len is 0 (spec/kernel-abi.md).
   const AbiConfig abi(config, 0, 1.0);
   const std::string key = config_key(abi);
   std::lock_guard lock(shared_->mutex);
-  if (auto it = shared_->supports_cache.find(key); it != shared_->supports_cache.end())
-    return it->second ? "" : "the kernel's supports() said no";
-  const BatchLayout::Sizes sizes{sizeof(rc_rope_config), abi.short_factor.size() * sizeof(double),
-                                 abi.long_factor.size() * sizeof(double), 0, 0, 0, 0, 0};
+  if (auto it = shared_->supports_cache.find(key); it != shared_->supports_cache.end()) return it->second;
+  std::size_t sizes[kBufferCount] = {};
   const Placed p = place(shared_->process, abi, sizes);
   WorkerRequest request;
   request.op = WorkerOp::supports;
+  request.kernel = kernel_.index;
   request.dtype_bit = abi_dtype_bit(dtype_);
-  request.config = p.layout.config;
-  request.inputs_end = p.layout.inputs_end;
+  describe_buffers(p.layout, request);
   const CallResult result = shared_->process.call(request);
+  shared_->check_output(0);
   if (result.failure != CallFailure::none) {
-    shared_->record(failure_kind(result.failure), "supports(): " + result.what, 0);
-    shared_->supports_cache[key] = false;
-    return "the kernel's supports() failed: " + result.what;
+    // Not a "no": a kernel that cannot answer has failed, and the configuration is not skipped.
+    shared_->record(failure_kind(result.failure), result.what, 0);
+    out.supported = false;
+    out.failed = true;
+    out.reason = "the kernel's supports() failed: " + result.what;
+  } else if (result.response.code == 0) {
+    out.supported = false;
+    out.reason = "the kernel's supports() said no";
   }
-  shared_->supports_cache[key] = result.response.code != 0;
-  return result.response.code != 0 ? "" : "the kernel's supports() said no";
+  shared_->supports_cache[key] = out;
+  return out;
 }
 
-bool PluginSubject::supports(const RopeConfig& config) const {
-  return unsupported_reason(config).empty();
-}
+bool PluginSubject::supports(const RopeConfig& config) const { return support(config).supported; }
 
 std::unique_ptr<PreparedRope> PluginSubject::prepare(const RopeConfig& config,
                                                      std::int64_t seq_len) const {
-  if (const std::string why = unsupported_reason(config); !why.empty())
+  if (const Support answer = support(config); !answer.supported) {
+    if (answer.failed) throw properties::KernelFailure(answer.reason);
     throw ConfigError("--kernel", fmt::format("kernel {} does not support this configuration: {}",
-                                              name(), why));
+                                              name(), answer.reason));
+  }
   return std::make_unique<PreparedPluginImpl>(shared_, kernel_, dtype_, config, seq_len);
 }
 
 KernelStats PluginSubject::take_stats() const {
   std::lock_guard lock(shared_->mutex);
+  if (const std::size_t strays = shared_->process.kill_strays(); strays > 0)
+    shared_->record("stray-process", fmt::format("left {} process{} running in its worker's "
+                                                 "process group (killed)", strays,
+                                                 strays == 1 ? "" : "es"), 0);
   KernelStats out = std::move(shared_->stats);
   shared_->stats = KernelStats{};
   return out;

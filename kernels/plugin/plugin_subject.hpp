@@ -17,16 +17,15 @@
 namespace ropecheck::kernels {
 
 // How a plugin subject runs its kernel.
+// (The worker's limits are the library's: PluginLibrary::open.)
 struct PluginOptions {
-  // Per call (one batch); a kernel that takes longer is reported as a hang and killed.
-  std::chrono::milliseconds timeout{10000};
   // The pipeline whose bound the kernel is held to; empty: the kernel's claim, else by dtype.
   std::string bound;
 };
 
 // One thing the kernel did wrong, for the report.
 struct KernelEvent {
-  std::string kind;  // "crash", "hang", "out-of-bounds", "input-write", "error"
+  std::string kind;  // "crash", "hang", "out-of-bounds", "input-write", "error", "output"
   std::string what;  // one line, e.g. "crash (SIGSEGV) in apply at address 0x0"
   std::int64_t position = 0;  // first position of the batch it happened on
 };
@@ -63,8 +62,14 @@ class PluginSubject final : public properties::Subject {
                                         std::int64_t seq_len) const override;
 
   const KernelInfo& kernel() const { return kernel_; }
-  // Why supports() said no, in one line (empty when it said yes).
-  std::string unsupported_reason(const RopeConfig& config) const;
+  // Whether the kernel runs `config`: the masks, then its own supports() in the worker. A
+  // supports() that crashed or hung is `failed` (a finding, recorded as an event), never "no".
+  struct Support {
+    bool supported = false;
+    bool failed = false;
+    std::string reason;  // why not, in one line
+  };
+  Support support(const RopeConfig& config) const;
   // Returns and clears what happened since the last call.
   KernelStats take_stats() const;
 

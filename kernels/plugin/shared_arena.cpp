@@ -1,6 +1,7 @@
 #include "kernels/plugin/shared_arena.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -22,29 +23,36 @@ unsigned char canary_byte(std::size_t offset) {
 
 }  // namespace
 
+std::size_t SharedArena::page_size() { return static_cast<std::size_t>(sysconf(_SC_PAGESIZE)); }
+
 SharedArena::SharedArena(std::size_t data_bytes) {
-  page_ = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-  capacity_ = align_up(std::max<std::size_t>(data_bytes, page_), page_);
-  region_bytes_ = capacity_ + 2 * page_;
-  void* p = mmap(nullptr, region_bytes_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED)
-    throw std::runtime_error("cannot map " + std::to_string(region_bytes_) +
-                             " bytes of shared memory for a kernel call");
-  region_ = static_cast<unsigned char*>(p);
-  data_ = region_ + page_;
-  if (mprotect(region_, page_, PROT_NONE) != 0 ||
-      mprotect(data_ + capacity_, page_, PROT_NONE) != 0) {
-    munmap(region_, region_bytes_);
-    throw std::runtime_error("cannot protect the guard pages of a kernel call's shared memory");
+  const std::size_t page = page_size();
+  capacity_ = align_up(std::max(data_bytes, page), page);
+  fd_ = memfd_create("ropecheck-arena", MFD_CLOEXEC);
+  if (fd_ < 0)
+    throw std::runtime_error(std::string("cannot create shared memory for kernel calls: ") +
+                             std::strerror(errno));
+  if (ftruncate(fd_, static_cast<off_t>(capacity_)) != 0) {
+    close(fd_);
+    throw std::runtime_error("cannot size " + std::to_string(capacity_) +
+                             " bytes of shared memory for kernel calls");
   }
+  void* p = mmap(nullptr, capacity_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+  if (p == MAP_FAILED) {
+    close(fd_);
+    throw std::runtime_error("cannot map " + std::to_string(capacity_) +
+                             " bytes of shared memory for kernel calls");
+  }
+  data_ = static_cast<unsigned char*>(p);
 }
 
 SharedArena::~SharedArena() {
-  if (region_ != nullptr) munmap(region_, region_bytes_);
+  if (data_ != nullptr) munmap(data_, capacity_);
+  if (fd_ >= 0) close(fd_);
 }
 
-void SharedArena::fill_canaries(std::size_t from) {
-  for (std::size_t i = from; i < capacity_; ++i) data_[i] = canary_byte(i);
+void SharedArena::fill_canaries(std::size_t from, std::size_t to) {
+  for (std::size_t i = from; i < to; ++i) data_[i] = canary_byte(i);
 }
 
 std::size_t SharedArena::first_changed(std::size_t from, std::size_t to) const {
@@ -59,30 +67,40 @@ std::size_t SharedArena::changed_count(std::size_t from, std::size_t to) const {
   return n;
 }
 
-BatchLayout BatchLayout::plan(const Sizes& s, std::size_t page, std::size_t capacity) {
+BatchLayout BatchLayout::plan(const std::size_t (&sizes)[kBufferCount], std::size_t page) {
   BatchLayout l;
-  std::size_t at = 0;
-  auto place = [&](std::size_t bytes) {
-    if (bytes == 0) return std::size_t{0};
-    const std::size_t offset = align_up(at, SharedArena::kAlign);
-    at = offset + bytes;
-    return offset;
-  };
-  l.config = place(s.config);
-  l.short_factor = place(s.short_factor);
-  l.long_factor = place(s.long_factor);
-  l.positions = place(s.positions);
-  l.x = place(s.x);
-  l.cos = place(s.cos);
-  l.sin = place(s.sin);
-  l.inputs_end = align_up(at, page);
-  l.y_bytes = s.y;
-  // y ends at most kAlign - 1 bytes plus one canary before the guard page.
-  l.required = align_up(l.inputs_end + 2 * SharedArena::kCanaryBytes + s.y + SharedArena::kAlign,
-                        page);
-  const std::size_t cap = capacity == 0 ? l.required : capacity;
-  l.y = align_down(cap - SharedArena::kCanaryBytes - s.y, SharedArena::kAlign);
+  // Page 0 is the worker's stage word, page 1 guards the first array's start.
+  std::size_t at = 2 * page;
+  for (std::uint32_t i = 0; i < kBufferCount; ++i) {
+    if (sizes[i] == 0) continue;
+    const std::size_t run = align_up(sizes[i], page);
+    l.buffers[i] = {at + run - sizes[i], sizes[i]};
+    at += run + 2 * page;  // the guard after this array, and the one before the next
+  }
+  l.required = at;
   return l;
+}
+
+std::size_t BatchLayout::run_begin(std::uint32_t i, std::size_t page) const {
+  return align_down(buffers[i].offset, page);
+}
+
+std::size_t BatchLayout::run_end(std::uint32_t i, std::size_t page) const {
+  return align_up(buffers[i].offset + buffers[i].size, page);
+}
+
+const char* buffer_name(std::uint32_t index) {
+  switch (index) {
+    case kConfigBuffer: return "config";
+    case kShortFactorBuffer: return "config->short_factor";
+    case kLongFactorBuffer: return "config->long_factor";
+    case kPositionsBuffer: return "positions";
+    case kXBuffer: return "x";
+    case kCosBuffer: return "cos";
+    case kSinBuffer: return "sin";
+    case kYBuffer: return "y";
+    default: return "an array";
+  }
 }
 
 }  // namespace ropecheck::kernels

@@ -1,23 +1,20 @@
-// The memory a kernel call reads and writes: one MAP_SHARED region set up before the worker is
-// forked (so parent and child see it at the same address), fenced by PROT_NONE guard pages.
+// The memory a kernel call reads and writes: one memfd that ropecheck fills and the worker maps.
+// Every array of a call sits alone in its own run of pages, its last byte against a page that
+// the worker keeps PROT_NONE, so that reading or writing one element past any array (inputs
+// included) faults and is reported.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/plugin/worker_protocol.hpp"
+
 namespace ropecheck::kernels {
 
-// Region layout: [guard page][data: inputs | output zone][guard page]. Inputs are placed from
-// the start of the data area; the output y sits at the end of the output zone, with canary
-// bytes on both sides, so a write just past y lands in canaries and one further in the guard.
+// ropecheck's side: a shared memory file mapped read-write, handed to workers by descriptor.
 class SharedArena {
  public:
-  // Bytes of canary on each side of y (one page: wide enough to catch off-by-a-row writes).
-  static constexpr std::size_t kCanaryBytes = 4096;
-  // Alignment of every array handed to the kernel (a cache line, enough for AVX-512 loads).
-  static constexpr std::size_t kAlign = 64;
-
-  // Maps a region whose data area holds at least `data_bytes` (rounded up to pages).
+  // Creates a memory file whose data area holds at least `data_bytes` (rounded up to pages).
   explicit SharedArena(std::size_t data_bytes);
   ~SharedArena();
   SharedArena(const SharedArena&) = delete;
@@ -25,38 +22,39 @@ class SharedArena {
 
   unsigned char* data() const { return data_; }
   std::size_t capacity() const { return capacity_; }
-  std::size_t page_size() const { return page_; }
+  int fd() const { return fd_; }
+  static std::size_t page_size();
 
-  // Fills the output zone [from, capacity) with the canary pattern.
-  void fill_canaries(std::size_t from);
-  // The first offset in [from, to) whose byte differs from the canary pattern, or `to`.
-  std::size_t first_changed(std::size_t from, std::size_t to) const;
-  // How many bytes in [from, to) differ from the canary pattern.
+  // Fills [from, to) with the canary pattern.
+  void fill_canaries(std::size_t from, std::size_t to);
+  // How many bytes in [from, to) differ from the canary pattern, and the first that does.
   std::size_t changed_count(std::size_t from, std::size_t to) const;
+  std::size_t first_changed(std::size_t from, std::size_t to) const;
 
  private:
-  unsigned char* region_ = nullptr;
   unsigned char* data_ = nullptr;
   std::size_t capacity_ = 0;
-  std::size_t page_ = 0;
-  std::size_t region_bytes_ = 0;
+  int fd_ = -1;
 };
 
-// Where each array of one call lives, as offsets into the data area.
+// Where each array of one call lives, as offsets into the data area. Page 0 holds the stage
+// word the worker keeps up to date (read when a call hangs), page 1 is a guard; then
+// for each array: its run of pages (the array flush against the run's end, so its start is
+// aligned to its element size, and to 64 bytes when its size is a multiple of 64), a guard
+// page after it and one before the next, so a fault names the array it overran or underran.
 struct BatchLayout {
-  std::size_t config = 0, short_factor = 0, long_factor = 0, positions = 0, x = 0, cos = 0,
-              sin = 0;
-  std::size_t inputs_end = 0;  // page aligned: [0, inputs_end) is made read-only during a call
-  std::size_t y = 0, y_bytes = 0;
+  WorkerBuffer buffers[kBufferCount] = {};
   std::size_t required = 0;  // data bytes the layout needs
 
-  // Sizes in bytes of each array; zero-sized ones get offset 0 and are passed as NULL.
-  struct Sizes {
-    std::size_t config, short_factor, long_factor, positions, x, cos, sin, y;
-  };
-  // Places the arrays for an arena of `capacity` data bytes (capacity 0: just compute
-  // `required`, placing y as if the arena were exactly that size).
-  static BatchLayout plan(const Sizes& sizes, std::size_t page, std::size_t capacity);
+  // Sizes in bytes of each array, in BufferIndex order; zero-sized ones are passed as NULL.
+  static BatchLayout plan(const std::size_t (&sizes)[kBufferCount], std::size_t page);
+
+  // The page-aligned run [begin, end) that holds buffer `i`.
+  std::size_t run_begin(std::uint32_t i, std::size_t page) const;
+  std::size_t run_end(std::uint32_t i, std::size_t page) const;
 };
+
+// The name of an array of a call, for messages ("x", "y", "positions", ...).
+const char* buffer_name(std::uint32_t index);
 
 }  // namespace ropecheck::kernels

@@ -1,15 +1,12 @@
-// The worker side of a plugin process: what the forked child runs until ropecheck closes it.
+// ropecheck-kernel-worker: the only process that loads a plugin. It is started by
+// KernelProcess with posix_spawn, loads the library, sends its table, then serves calls of its
+// kernels over the shared arena until ropecheck closes the channel.
 #pragma once
-
-#include "kernels/abi/ropecheck_kernel.h"
-#include "kernels/plugin/shared_arena.hpp"
 
 namespace ropecheck::kernels {
 
-// Serves requests on `socket` for `kernel` over `arena`; never returns (exits with _exit).
-// Runs in a child of a possibly multithreaded process, so it uses only system calls, the
-// kernel's own code and memory the parent set up: no iostreams, no exceptions, no allocation
-// of its own.
-[[noreturn]] void run_worker(const rc_kernel* kernel, const SharedArena& arena, int socket);
+// The worker's main: argv = {worker, LIBRARY, MEMORY_LIMIT_BYTES, CPU_LIMIT_SECONDS}; the
+// channel and the arena are descriptors kWorkerChannelFd and kWorkerArenaFd.
+int worker_main(int argc, char** argv);
 
 }  // namespace ropecheck::kernels

@@ -36,7 +36,7 @@ TEST(CheckReport, JUnitHasOneTestcasePerPropertyAndConfig) {
   EXPECT_NE(xml.find("<testcase classname=\"k:f32.llama-2-7b\" name=\"reference_agreement\"/>"),
             std::string::npos) << xml;
   EXPECT_NE(xml.find("crash (SIGSEGV) &amp; &quot;more&quot;"), std::string::npos) << xml;
-  EXPECT_NE(xml.find("<skipped message=\"rope_type longrope not supported\"/>"), std::string::npos);
+  EXPECT_NE(xml.find("<skipped message=\"not applicable: rope_type longrope not supported\"/>"), std::string::npos);
   EXPECT_NE(xml.find("lib&lt;x&gt;.so"), std::string::npos);
 }
 
@@ -54,7 +54,7 @@ TEST(CheckReport, JsonCarriesFindingsAndCounts) {
   EXPECT_EQ(config["nan_outputs"], 3);
   EXPECT_EQ(config["findings"][1]["property"], kNoCrash);
   EXPECT_EQ(config["findings"][1]["position"], 70000);
-  EXPECT_EQ(j["subjects"][0]["configs"][1]["skipped"], "rope_type longrope not supported");
+  EXPECT_EQ(j["subjects"][0]["configs"][1]["not_applicable"], "rope_type longrope not supported");
 }
 
 TEST(CheckReport, SummaryNamesFailuresAndVerdict) {
@@ -62,7 +62,7 @@ TEST(CheckReport, SummaryNamesFailuresAndVerdict) {
   EXPECT_NE(text.find("no-crash"), std::string::npos) << text;
   EXPECT_NE(text.find("70000"), std::string::npos) << text;
   EXPECT_NE(text.find("3 NaN outputs for finite inputs"), std::string::npos) << text;
-  EXPECT_NE(text.find("skipped phi-3-mini-128k"), std::string::npos) << text;
+  EXPECT_NE(text.find("not applicable: phi-3-mini-128k"), std::string::npos) << text;
   EXPECT_NE(text.find("FAIL: some property does not hold"), std::string::npos) << text;
 }
 
