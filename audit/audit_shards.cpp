@@ -1,7 +1,7 @@
 #include "audit/audit_shards.hpp"
 
-#include <filesystem>
 #include <fmt/format.h>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 
@@ -49,7 +49,8 @@ std::vector<std::string> find_shard_files(const std::vector<std::string>& inputs
     if (std::filesystem::is_directory(input)) {
       for (const auto& entry : std::filesystem::directory_iterator(input)) {
         const std::string name = entry.path().filename().string();
-        if (name.starts_with("shard-") && name.ends_with(".json")) files.push_back(entry.path().string());
+        if (name.starts_with("shard-") && name.ends_with(".json"))
+          files.push_back(entry.path().string());
       }
     } else {
       files.push_back(input);
