@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <fmt/format.h>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 
@@ -88,7 +88,8 @@ std::vector<std::string> find_shard_files(const std::vector<std::string>& inputs
     if (std::filesystem::is_directory(input, error)) {
       for (const auto& entry : std::filesystem::directory_iterator(input, error)) {
         const std::string name = entry.path().filename().string();
-        if (name.starts_with("shard-") && name.ends_with(".json")) files.push_back(entry.path().string());
+        if (name.starts_with("shard-") && name.ends_with(".json"))
+          files.push_back(entry.path().string());
       }
       if (error) throw ConfigError(kWhat, fmt::format("cannot list {}: {}", input, error.message()));
     } else {

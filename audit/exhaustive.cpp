@@ -1,9 +1,9 @@
 #include "audit/exhaustive.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <fmt/format.h>
 #include <mutex>
 #include <thread>
 
@@ -53,8 +53,7 @@ int histogram_bin(double d) {
 }
 
 // |(c^ - (c_hi + c_lo), s^ - (s_hi + s_lo))|, +inf when the coefficients are not numbers.
-double coefficient_error(double cg, double sg, double c_hi, double c_lo, double s_hi,
-                         double s_lo) {
+double coefficient_error(double cg, double sg, double c_hi, double c_lo, double s_hi, double s_lo) {
   const double dc = (cg - c_hi) - c_lo, ds = (sg - s_hi) - s_lo;
   const double d = std::sqrt(dc * dc + ds * ds);
   return std::isnan(d) ? HUGE_VAL : d;
@@ -90,10 +89,9 @@ void scan_chunk(const Context& ctx, ExhaustivePart& part) {
       for (int i = 0; i < pairs; ++i) {
         const auto [a, b] = pair_channels(c.layout, c.rotary_dim, i);
         const double cg = y[static_cast<std::size_t>(a)], sg = y[static_cast<std::size_t>(b)];
-        double d = coefficient_error(cg, sg, hi[static_cast<std::size_t>(a)],
-                                     lo[static_cast<std::size_t>(a)],
-                                     hi[static_cast<std::size_t>(b)],
-                                     lo[static_cast<std::size_t>(b)]);
+        double d = coefficient_error(
+            cg, sg, hi[static_cast<std::size_t>(a)], lo[static_cast<std::size_t>(a)],
+            hi[static_cast<std::size_t>(b)], lo[static_cast<std::size_t>(b)]);
         // The fast path's hi + lo is within bound of each exact coefficient (so d within
         // sqrt(2) bound of the exact d), and computing d rounds a few times (2^-50 relative).
         const double slack = 2 * bound[static_cast<std::size_t>(i)] +
@@ -111,11 +109,10 @@ void scan_chunk(const Context& ctx, ExhaustivePart& part) {
           position_pair = i;
         }
       }
-      const CoefficientWorst w{position_max, m, position_pair,
-                               y[static_cast<std::size_t>(pair_channels(c.layout, c.rotary_dim,
-                                                                        position_pair).a)],
-                               y[static_cast<std::size_t>(pair_channels(c.layout, c.rotary_dim,
-                                                                        position_pair).b)]};
+      const CoefficientWorst w{
+          position_max, m, position_pair,
+          y[static_cast<std::size_t>(pair_channels(c.layout, c.rotary_dim, position_pair).a)],
+          y[static_cast<std::size_t>(pair_channels(c.layout, c.rotary_dim, position_pair).b)]};
       if (better(w, r.band_max[band])) r.band_max[band] = w;
       for (std::size_t t = 0; t < o.thresholds.size(); ++t)
         if (position_max > o.thresholds[t] && !r.first_exceeding[t]) r.first_exceeding[t] = m;
@@ -160,7 +157,8 @@ ExhaustivePart run_exhaustive(const ExhaustiveOptions& o, const ExhaustiveProgre
     ctx.prepared.push_back(find_implementation(name).prepare(o.config, o.seq_len));
   ctx.unit.assign(static_cast<std::size_t>(o.config.head_dim), 0.0);
   for (int i = 0; i < o.config.pairs(); ++i)
-    ctx.unit[static_cast<std::size_t>(pair_channels(o.config.layout, o.config.rotary_dim, i).a)] = 1.0;
+    ctx.unit[static_cast<std::size_t>(pair_channels(o.config.layout, o.config.rotary_dim, i).a)] =
+        1.0;
 
   const auto [first, last] = shard_range(o);
   ExhaustivePart total = empty_part(o, first, last);
@@ -187,8 +185,8 @@ ExhaustivePart run_exhaustive(const ExhaustiveOptions& o, const ExhaustiveProgre
     }
     running.fetch_sub(1);
   };
-  const int threads = static_cast<int>(std::max<std::int64_t>(
-      1, std::min<std::int64_t>(std::max(1, o.threads), chunks)));
+  const int threads = static_cast<int>(
+      std::max<std::int64_t>(1, std::min<std::int64_t>(std::max(1, o.threads), chunks)));
   running.store(threads);
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
@@ -229,8 +227,8 @@ double rotation_rounding_term(const std::string& name, const RopeConfig& config,
   const Implementation& impl = find_implementation(name);
   const auto arithmetic = parse_dtype(impl.pipeline->arithmetic);
   if (!arithmetic)
-    throw std::logic_error(fmt::format("pipeline {} names no arithmetic format",
-                                       impl.pipeline->name));
+    throw std::logic_error(
+        fmt::format("pipeline {} names no arithmetic format", impl.pipeline->name));
   const double u_arith = std::ldexp(1.0, -format_traits(*arithmetic).precision);
   const double u_storage = std::ldexp(1.0, -format_traits(impl.dtype()).precision);
   const double a = impl.prepare(config, seq_len)->attention_factor();

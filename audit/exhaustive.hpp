@@ -22,7 +22,7 @@ struct ExhaustiveOptions {
   nlohmann::json config_json;  // the Hugging Face-style keys the config came from
   std::string layer_type = "full_attention";
   std::string config_label;
-  std::vector<std::string> impls;  // registry names
+  std::vector<std::string> impls;    // registry names
   std::int64_t first = 0, last = 0;  // positions first..last, inclusive, 0 <= first <= last < 2^53
   std::vector<std::int64_t> band_edges;  // bands [edge_k, edge_k+1); the last is closed
   std::vector<double> thresholds;        // for "first position exceeding"
@@ -49,8 +49,8 @@ struct CoefficientWorst {
 
 // One implementation's results over a set of positions (exactly mergeable).
 struct ExhaustiveImpl {
-  std::vector<CoefficientWorst> band_max;            // per band
-  std::vector<std::uint64_t> histogram;              // kHistogramBins
+  std::vector<CoefficientWorst> band_max;                    // per band
+  std::vector<std::uint64_t> histogram;                      // kHistogramBins
   std::vector<std::optional<std::int64_t>> first_exceeding;  // per threshold
 };
 

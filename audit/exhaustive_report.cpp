@@ -1,6 +1,6 @@
 // The exhaustive audit's JSON (fingerprint, parts for shards, the report) and terminal table.
-#include <cmath>
 #include <fmt/format.h>
+#include <cmath>
 
 #include "audit/audit_report.hpp"
 #include "audit/exhaustive.hpp"
@@ -21,7 +21,9 @@ std::optional<std::int64_t> position_from(const json& j) {
   return j.is_null() ? std::nullopt : std::optional<std::int64_t>(j.get<std::int64_t>());
 }
 
-std::string hex_position(std::int64_t m) { return fmt::format("{:#x}", m); }
+std::string hex_position(std::int64_t m) {
+  return fmt::format("{:#x}", m);
+}
 
 std::string band_label(const ExhaustiveOptions& o, std::size_t band) {
   return fmt::format("[{},{}{}", format_position(o.band_edges[band]),
@@ -66,14 +68,17 @@ json part_to_json(const ExhaustivePart& p) {
   for (const ExhaustiveImpl& r : p.impls) {
     json bands = json::array(), first = json::array();
     for (const CoefficientWorst& w : r.band_max)
-      bands.push_back({hex_float(w.error), w.position, w.pair, hex_float(w.c_got),
-                       hex_float(w.s_got)});
+      bands.push_back(
+          {hex_float(w.error), w.position, w.pair, hex_float(w.c_got), hex_float(w.s_got)});
     for (const auto& f : r.first_exceeding) first.push_back(optional_position(f));
     impls.push_back({{"band_max", bands}, {"histogram", r.histogram}, {"first_exceeding", first}});
   }
-  return {{"first", p.first},           {"last", p.last},
-          {"impls", impls},             {"evaluations", p.evaluations},
-          {"exact_mpfr", p.exact_mpfr}, {"refined", p.refined},
+  return {{"first", p.first},
+          {"last", p.last},
+          {"impls", impls},
+          {"evaluations", p.evaluations},
+          {"exact_mpfr", p.exact_mpfr},
+          {"refined", p.refined},
           {"undecided", p.undecided}};
 }
 
@@ -126,9 +131,9 @@ json exhaustive_report_json(const ExhaustiveOptions& o, const ExhaustivePart& al
     for (int bin = 0; bin < kHistogramBins; ++bin) {
       const std::uint64_t n = r.histogram[static_cast<std::size_t>(bin)];
       if (n == 0) continue;
-      histogram.push_back({{"log2_upper", bin == kHistogramBins - 1 ? json("inf")
-                                                                    : json(kHistogramLow + bin)},
-                           {"count", n}});
+      histogram.push_back(
+          {{"log2_upper", bin == kHistogramBins - 1 ? json("inf") : json(kHistogramLow + bin)},
+           {"count", n}});
     }
     json first = json::object();
     for (std::size_t t = 0; t < o.thresholds.size(); ++t)
@@ -139,12 +144,13 @@ json exhaustive_report_json(const ExhaustiveOptions& o, const ExhaustivePart& al
                      {"histogram", histogram},
                      {"first_position_exceeding", first}});
   }
-  return {{"ropecheck_exhaustive_audit", 1},
-          {"options", exhaustive_fingerprint(o)},
-          {"evaluations_per_impl", all.evaluations},
-          {"reference_work",
-           {{"exact_mpfr", all.exact_mpfr}, {"refined", all.refined}, {"undecided", all.undecided}}},
-          {"results", impls}};
+  return {
+      {"ropecheck_exhaustive_audit", 1},
+      {"options", exhaustive_fingerprint(o)},
+      {"evaluations_per_impl", all.evaluations},
+      {"reference_work",
+       {{"exact_mpfr", all.exact_mpfr}, {"refined", all.refined}, {"undecided", all.undecided}}},
+      {"results", impls}};
 }
 
 std::string exhaustive_report_table(const ExhaustiveOptions& o, const ExhaustivePart& all) {
@@ -158,8 +164,9 @@ std::string exhaustive_report_table(const ExhaustiveOptions& o, const Exhaustive
   for (std::size_t k = 0; k < o.impls.size(); ++k) {
     const ExhaustiveImpl& r = all.impls[k];
     const double rotation = rotation_rounding_term(o.impls[k], o.config, o.seq_len);
-    out += fmt::format("\n{}  (rotation rounding term {:.2e}: bound on the output error = d + it)\n",
-                       o.impls[k], rotation);
+    out +=
+        fmt::format("\n{}  (rotation rounding term {:.2e}: bound on the output error = d + it)\n",
+                    o.impls[k], rotation);
     for (std::size_t band = 0; band < r.band_max.size(); ++band) {
       const CoefficientWorst& w = r.band_max[band];
       if (w.error < 0) continue;
@@ -173,26 +180,32 @@ std::string exhaustive_report_table(const ExhaustiveOptions& o, const Exhaustive
     for (int bin = 0; bin < kHistogramBins; ++bin) {
       const std::uint64_t n = r.histogram[static_cast<std::size_t>(bin)];
       if (n == 0) continue;
-      const std::string label = bin == 0                    ? fmt::format("<2^{}", kHistogramLow)
-                                : bin == kHistogramBins - 1 ? std::string("big")
-                                                            : fmt::format("<2^{}", kHistogramLow + bin);
+      const std::string label = bin == 0 ? fmt::format("<2^{}", kHistogramLow)
+                                : bin == kHistogramBins - 1
+                                    ? std::string("big")
+                                    : fmt::format("<2^{}", kHistogramLow + bin);
       out += fmt::format("{}{}: {}", shown++ % 6 == 0 ? "\n    " : "  ", label, n);
     }
     out += "\n";
     for (std::size_t t = 0; t < o.thresholds.size(); ++t) {
       const auto& f = r.first_exceeding[t];
-      out += f ? fmt::format("  first position with d > {:g}: {} (safe up to {})\n", o.thresholds[t],
-                             *f, *f - 1)
-               : fmt::format("  d <= {:g} at every position of the range\n", o.thresholds[t]);
+      if (!f)
+        out += fmt::format("  d <= {:g} at every position of the range\n", o.thresholds[t]);
+      else if (*f == o.first)
+        out += fmt::format("  first position with d > {:g}: {}, the first of the range\n",
+                           o.thresholds[t], *f);
+      else
+        out += fmt::format("  first position with d > {:g}: {} (safe up to {})\n",
+                           o.thresholds[t], *f, *f - 1);
     }
   }
   out += fmt::format(
       "\nreference: {} exact coefficient pairs by MPFR where the fast path could not evaluate "
       "them; {} errors near a threshold redone by MPFR{}.\n",
       all.exact_mpfr, all.refined,
-      all.undecided ? fmt::format(", {} still within 2^-48 of one (their side is uncertain)",
-                                  all.undecided)
-                    : "");
+      all.undecided
+          ? fmt::format(", {} still within 2^-48 of one (their side is uncertain)", all.undecided)
+          : "");
   return out;
 }
 

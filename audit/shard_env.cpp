@@ -1,7 +1,7 @@
 #include "audit/shard_env.hpp"
 
-#include <cstdlib>
 #include <fmt/format.h>
+#include <cstdlib>
 #include <optional>
 
 #include "core/config_error.hpp"
@@ -29,8 +29,8 @@ long require(const EnvLookup& env, const char* name, const char* needed_by) {
 
 ShardChoice checked(long index, long count, std::string source) {
   if (count < 1 || index < 0 || index >= count)
-    throw ConfigError(source, fmt::format("index {} is not in 0..{} (count {})", index, count - 1,
-                                          count));
+    throw ConfigError(source,
+                      fmt::format("index {} is not in 0..{} (count {})", index, count - 1, count));
   return {static_cast<int>(index), static_cast<int>(count), std::move(source)};
 }
 
@@ -58,7 +58,8 @@ ShardChoice choose_shard(const std::string& shard, int shard_count, const EnvLoo
   }
   if (env("JOB_COMPLETION_INDEX")) {
     const long index = require(env, "JOB_COMPLETION_INDEX", "JOB_COMPLETION_INDEX");
-    if (shard_count > 0) return checked(index, shard_count, "JOB_COMPLETION_INDEX and the shard count");
+    if (shard_count > 0)
+      return checked(index, shard_count, "JOB_COMPLETION_INDEX and the shard count");
     if (!env("ROPECHECK_SHARD_COUNT"))
       throw ConfigError("JOB_COMPLETION_INDEX",
                         "is set (a Kubernetes Indexed Job) but the shard count is not: give "

@@ -13,10 +13,10 @@
 // Run: ropecheck_audit_bench [--benchmark_repetitions=5]
 #include <benchmark/benchmark.h>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fmt/format.h>
 #include <map>
 #include <random>
 #include <string>
@@ -111,8 +111,12 @@ void run_audit(benchmark::State& state, const audit::AuditOptions& o) {
   per_pair(state, pairs_of(o));
 }
 
-void BM_audit_f32(benchmark::State& state) { run_audit(state, dense_f32()); }
-void BM_audit_default(benchmark::State& state) { run_audit(state, default_audit()); }
+void BM_audit_f32(benchmark::State& state) {
+  run_audit(state, dense_f32());
+}
+void BM_audit_default(benchmark::State& state) {
+  run_audit(state, default_audit());
+}
 
 BENCHMARK(BM_double)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_audit_f32)->Unit(benchmark::kMillisecond);
@@ -150,10 +154,11 @@ int main(int argc, char** argv) {
   const double dbl = reporter.median("BM_double"), f32 = reporter.median("BM_audit_f32");
   const double all = reporter.median("BM_audit_default");
   if (dbl > 0 && f32 > 0)
-    std::printf("audit speed: audit/double = %.2f (%.1f ns per pair and thread, double %.1f ns)"
-                "%s\n",
-                f32 / dbl, f32, dbl,
-                all > 0 ? fmt::format("; default audit/double = {:.2f}", all / dbl).c_str() : "");
+    std::printf(
+        "audit speed: audit/double = %.2f (%.1f ns per pair and thread, double %.1f ns)"
+        "%s\n",
+        f32 / dbl, f32, dbl,
+        all > 0 ? fmt::format("; default audit/double = {:.2f}", all / dbl).c_str() : "");
   else
     std::printf("audit speed: not both of BM_double and BM_audit_f32 ran\n");
   return 0;

@@ -1,11 +1,11 @@
 #include "cli/exhaustive_command.hpp"
 
+#include <fmt/format.h>
+#include <unistd.h>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <fmt/format.h>
 #include <iostream>
-#include <unistd.h>
 
 #include "audit/audit_shards.hpp"
 #include "cli/commands.hpp"
@@ -50,7 +50,8 @@ audit::ExhaustiveProgress progress_line(bool enabled, std::int64_t evaluations_p
     if (seconds < 1.0 && done < total) return;
     const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
     const double left = rate > 0 ? static_cast<double>(total - done) / rate : 0;
-    std::fprintf(stderr, "\r%lld/%lld positions (%.1f%%), %.3g evaluations/s, %s elapsed, ~%s left ",
+    std::fprintf(stderr,
+                 "\r%lld/%lld positions (%.1f%%), %.3g evaluations/s, %s elapsed, ~%s left ",
                  static_cast<long long>(done), static_cast<long long>(total),
                  total ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 100.0,
                  rate * static_cast<double>(evaluations_per_position), duration(seconds).c_str(),
@@ -92,8 +93,8 @@ int run_exhaustive_audit(const audit::AuditOptions& s, const std::string& out_di
     throw ConfigError("--out", "a sharded run needs --out DIR");
 
   const auto [first, last] = audit::shard_range(o);
-  const double evaluations =
-      static_cast<double>(last - first + 1) * o.config.pairs() * static_cast<double>(o.impls.size());
+  const double evaluations = static_cast<double>(last - first + 1) * o.config.pairs() *
+                             static_cast<double>(o.impls.size());
   // Before a long scan (over about a minute of work), measure and say how long it will take.
   if (evaluations > 4e9) {
     const double rate = calibrate(o);
@@ -109,9 +110,10 @@ int run_exhaustive_audit(const audit::AuditOptions& s, const std::string& out_di
     const std::string name = fmt::format("shard-{}-of-{}.json", o.shard_index, o.shard_count);
     files.write(name, audit::exhaustive_shard_document(o, part).dump() + "\n");
     files.commit();
-    std::cout << fmt::format("wrote {}/{} (positions {}..{}); combine the shards with "
-                             "`ropecheck merge`\n",
-                             out_dir, name, first, last);
+    std::cout << fmt::format(
+        "wrote {}/{} (positions {}..{}); combine the shards with "
+        "`ropecheck merge`\n",
+        out_dir, name, first, last);
     return kPass;
   }
   write_exhaustive_report(o, audit::merge_parts(o, {part}), out_dir);

@@ -78,7 +78,8 @@ TEST(Exhaustive, AgreesWithABruteForceMpfrScan) {
     const ExhaustiveImpl& r = part.impls[k];
     for (const auto& [band, w] : b.band_max) {
       // d is computed in double from hi + lo within 2^-74 a: agreement to 2^-40 relative.
-      EXPECT_NEAR(r.band_max[band].error, w.error, w.error * 0x1p-40) << o.impls[k] << " band " << band;
+      EXPECT_NEAR(r.band_max[band].error, w.error, w.error * 0x1p-40)
+          << o.impls[k] << " band " << band;
       EXPECT_EQ(r.band_max[band].position, w.position) << o.impls[k] << " band " << band;
       EXPECT_EQ(r.band_max[band].pair, w.pair) << o.impls[k] << " band " << band;
     }
@@ -94,7 +95,8 @@ TEST(Exhaustive, AgreesWithABruteForceMpfrScan) {
 
 TEST(Exhaustive, ShardsMergeToTheUnshardedResult) {
   ExhaustiveOptions o = small_options(100, 9000);
-  const nlohmann::json whole = exhaustive_report_json(o, merge_parts(o, {run_exhaustive(o, nullptr)}));
+  const nlohmann::json whole =
+      exhaustive_report_json(o, merge_parts(o, {run_exhaustive(o, nullptr)}));
   for (int threads : {1, 3}) {
     std::vector<ExhaustivePart> parts;
     o.shard_count = 5;
@@ -131,19 +133,27 @@ EnvLookup env_of(std::map<std::string, std::string> vars) {
 }
 
 TEST(ShardEnv, PrecedenceAndSources) {
-  const auto all = env_of({{"SLURM_ARRAY_TASK_ID", "3"}, {"SLURM_ARRAY_TASK_COUNT", "8"},
-                           {"JOB_COMPLETION_INDEX", "1"}, {"ROPECHECK_SHARD_COUNT", "4"},
-                           {"GTEST_SHARD_INDEX", "0"}, {"GTEST_TOTAL_SHARDS", "2"}});
+  const auto all = env_of({{"SLURM_ARRAY_TASK_ID", "3"},
+                           {"SLURM_ARRAY_TASK_COUNT", "8"},
+                           {"JOB_COMPLETION_INDEX", "1"},
+                           {"ROPECHECK_SHARD_COUNT", "4"},
+                           {"GTEST_SHARD_INDEX", "0"},
+                           {"GTEST_TOTAL_SHARDS", "2"}});
   ShardChoice s = choose_shard("2/5", 0, all);
   EXPECT_EQ(std::pair(s.index, s.count), std::pair(2, 5));
   s = choose_shard("", 0, all);
   EXPECT_EQ(std::pair(s.index, s.count), std::pair(3, 8));
   EXPECT_EQ(s.source, "SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT");
-  s = choose_shard("", 0, env_of({{"SLURM_ARRAY_TASK_ID", "11"}, {"SLURM_ARRAY_TASK_MIN", "10"},
-                                  {"SLURM_ARRAY_TASK_COUNT", "4"}}));
+  s = choose_shard("", 0,
+                   env_of({{"SLURM_ARRAY_TASK_ID", "11"},
+                           {"SLURM_ARRAY_TASK_MIN", "10"},
+                           {"SLURM_ARRAY_TASK_COUNT", "4"}}));
   EXPECT_EQ(std::pair(s.index, s.count), std::pair(1, 4));
-  s = choose_shard("", 0, env_of({{"JOB_COMPLETION_INDEX", "1"}, {"ROPECHECK_SHARD_COUNT", "4"},
-                                  {"GTEST_SHARD_INDEX", "0"}, {"GTEST_TOTAL_SHARDS", "2"}}));
+  s = choose_shard("", 0,
+                   env_of({{"JOB_COMPLETION_INDEX", "1"},
+                           {"ROPECHECK_SHARD_COUNT", "4"},
+                           {"GTEST_SHARD_INDEX", "0"},
+                           {"GTEST_TOTAL_SHARDS", "2"}}));
   EXPECT_EQ(std::pair(s.index, s.count), std::pair(1, 4));
   s = choose_shard("", 6, env_of({{"JOB_COMPLETION_INDEX", "5"}, {"ROPECHECK_SHARD_COUNT", "4"}}));
   EXPECT_EQ(std::pair(s.index, s.count), std::pair(5, 6));

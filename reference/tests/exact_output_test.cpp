@@ -51,7 +51,8 @@ TEST(ExactOutputs, WithinTheirBoundOfTheMpfrPath) {
           const auto j = static_cast<std::size_t>(ch);
           if (!std::isfinite(x[static_cast<std::size_t>(a)]) ||
               !std::isfinite(x[static_cast<std::size_t>(b)])) {
-            EXPECT_TRUE(same_bits(hi[j], hi_ref[j]) || (std::isnan(hi[j]) && std::isnan(hi_ref[j])));
+            EXPECT_TRUE(same_bits(hi[j], hi_ref[j]) ||
+                        (std::isnan(hi[j]) && std::isnan(hi_ref[j])));
             continue;
           }
           if (!std::isfinite(hi_ref[j])) {  // an exact output beyond the double range
@@ -65,9 +66,10 @@ TEST(ExactOutputs, WithinTheirBoundOfTheMpfrPath) {
           // apply_exact's own error: 2^-100 a (|x_a| + |x_b|), far below `bound`.
           const double allowed = bound[static_cast<std::size_t>(i)] * (1 + 0x1p-20);
           ASSERT_LE(std::fabs(static_cast<double>(diff)), allowed)
-              << describe(c) << " m=" << m << " pair " << i << " x=(" << x[static_cast<std::size_t>(a)]
-              << ", " << x[static_cast<std::size_t>(b)] << ")";
-          if (allowed > 0) worst_ratio = std::max(worst_ratio, std::fabs(static_cast<double>(diff)) / allowed);
+              << describe(c) << " m=" << m << " pair " << i << " x=("
+              << x[static_cast<std::size_t>(a)] << ", " << x[static_cast<std::size_t>(b)] << ")";
+          if (allowed > 0)
+            worst_ratio = std::max(worst_ratio, std::fabs(static_cast<double>(diff)) / allowed);
           ++checked;
         }
       }
@@ -124,8 +126,8 @@ TEST(ExactScores, FastPathEqualsTheMpfrPath) {
       total += 1;
       if (!certified) continue;
       fast += 1;
-      ASSERT_TRUE(same_bits(got, want)) << describe(c) << " m=" << m << " n=" << n << " got "
-                                        << got << " want " << want;
+      ASSERT_TRUE(same_bits(got, want))
+          << describe(c) << " m=" << m << " n=" << n << " got " << got << " want " << want;
       EXPECT_TRUE(same_bits(ref.exact_score(q, k, m, n), want));
     }
   }
