@@ -12,19 +12,15 @@
 
 #include "core/config_error.hpp"
 #include "impl/implementation.hpp"
+#include "core/splitmix64.hpp"
 #include "reference/reference.hpp"
 
 namespace ropecheck::audit {
 namespace {
 
-// SplitMix64 (Steele et al. 2014): a position's inputs depend only on (seed, position, head),
-// never on which thread or shard computes them.
-std::uint64_t mix(std::uint64_t z) {
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+// A position's inputs depend only on (seed, position, head), never on which thread or shard
+// computes them: each is a chain of SplitMix64 hashes keyed by them.
+constexpr std::uint64_t mix(std::uint64_t z) { return SplitMix64::hash(z); }
 
 // A head of values uniform in [-1, 1), rounded to the implementation's dtype.
 std::vector<double> random_head(std::uint64_t seed, std::int64_t position, int head, int dim,

@@ -14,6 +14,8 @@
 #include "cli/output_files.hpp"
 #include "core/config_error.hpp"
 #include "core/hf_config.hpp"
+#include "core/json_input.hpp"
+#include "core/parse_number.hpp"
 #include "core/presets.hpp"
 #include "kernels/plugin/check_report.hpp"
 #include "kernels/plugin/check_run.hpp"
@@ -27,30 +29,21 @@ struct CheckArgs {
   std::string hf_config, config_json, layer_type;
   double timeout_s = 10;
   double time_budget_s = 3600;
-  std::uint64_t memory_mib = 4096;
-  std::uint64_t cpu_s = 600;
-  std::uint64_t seed = 20261123;
-  int cases = 0;  // 0: $ROPECHECK_CHECK_CASES, else 50
+  // Integer options are taken as text and parsed strictly (parse_number.hpp): CLI11 would wrap
+  // "--seed -1" to 2^64 - 1.
+  std::string memory_mib = "4096", cpu_s = "600", seed = "20261123";
+  std::string cases;  // empty: $ROPECHECK_CHECK_CASES, else 50
   bool list = false;
   bool verbose = false;
 };
 
 // Cases per property: --cases, else $ROPECHECK_CHECK_CASES (CI sets a small number for slow
 // builds such as sanitizers), else 50.
-int cases_per_property(int given) {
-  if (given != 0) {
-    if (given < 1 || given > 100000) throw ConfigError("--cases", "must lie in 1..100000");
-    return given;
-  }
+int cases_per_property(const std::string& given) {
+  if (!given.empty()) return static_cast<int>(parse_integer(given, "--cases", 1, 100000));
   const char* env = std::getenv("ROPECHECK_CHECK_CASES");
   if (env == nullptr || *env == '\0') return 50;
-  char* end = nullptr;
-  errno = 0;
-  const long value = std::strtol(env, &end, 10);
-  if (errno != 0 || *end != '\0' || value < 1 || value > 100000)
-    throw ConfigError("ROPECHECK_CHECK_CASES", fmt::format("must be an integer in 1..100000, got "
-                                                           "\"{}\"", env));
-  return static_cast<int>(value);
+  return static_cast<int>(parse_integer(env, "ROPECHECK_CHECK_CASES", 1, 100000));
 }
 
 // The configurations named by --preset (any number), --hf-config or --config (one each, with
@@ -61,25 +54,14 @@ std::vector<properties::NamedConfig> selected_configs(const CheckArgs& args) {
   const HfConfigOptions options{.layer_type = args.layer_type.empty() ? "full_attention" : args.layer_type};
   const std::string suffix = args.layer_type.empty() ? "" : " (" + args.layer_type + ")";
   if (!args.hf_config.empty()) {
-    std::ifstream file(args.hf_config);
-    if (!file) throw ConfigError("--hf-config", "cannot read file " + args.hf_config);
-    nlohmann::json json;
-    try {
-      json = nlohmann::json::parse(file);
-    } catch (const nlohmann::json::parse_error& error) {
-      throw ConfigError("--hf-config", args.hf_config + " is not valid JSON: " + error.what());
-    }
+    // User JSON goes through the limited reader (size, nesting depth, UTF-8, overflows).
+    const nlohmann::json json = read_json_file(args.hf_config, "--hf-config");
     out.push_back({std::filesystem::path(args.hf_config).filename().string() + suffix,
                    parse_hf_config(json, options)});
   }
   if (!args.config_json.empty()) {
-    nlohmann::json json;
-    try {
-      json = nlohmann::json::parse(args.config_json);
-    } catch (const nlohmann::json::parse_error& error) {
-      throw ConfigError("--config", std::string("is not valid JSON: ") + error.what());
-    }
-    out.push_back({"config" + suffix, parse_hf_config(json, options)});
+    out.push_back({"config" + suffix,
+                   parse_hf_config(parse_json_text(args.config_json, "--config"), options)});
   }
   if (!args.layer_type.empty() && args.hf_config.empty() && args.config_json.empty())
     throw ConfigError("--layer-type", "applies to --hf-config or --config only");
@@ -104,13 +86,13 @@ kernels::CheckOptions build_options(const CheckArgs& args) {
   if (!(args.time_budget_s > 0) || !std::isfinite(args.time_budget_s) || args.time_budget_s > 1e6)
     throw ConfigError("--time-budget", "must be a number of seconds in (0, 1000000]");
   o.time_budget = std::chrono::milliseconds(static_cast<long>(std::ceil(args.time_budget_s * 1000)));
-  if (args.memory_mib < 64 || args.memory_mib > (std::uint64_t{1} << 24))
-    throw ConfigError("--memory-limit", "must be a number of MiB in 64..16777216");
-  o.limits.memory_bytes = args.memory_mib << 20;
-  if (args.cpu_s < 1 || args.cpu_s > 1000000)
-    throw ConfigError("--cpu-limit", "must be a number of seconds in 1..1000000");
-  o.limits.cpu_seconds = args.cpu_s;
-  o.seed = args.seed;
+  o.limits.memory_bytes =
+      static_cast<std::uint64_t>(parse_integer(args.memory_mib, "--memory-limit (MiB)", 64,
+                                               std::int64_t{1} << 24))
+      << 20;
+  o.limits.cpu_seconds = static_cast<std::uint64_t>(
+      parse_integer(args.cpu_s, "--cpu-limit (seconds)", 1, 1000000));
+  o.seed = parse_unsigned(args.seed, "--seed", UINT64_MAX);
   o.cases_per_property = cases_per_property(args.cases);
   return o;
 }
@@ -188,6 +170,9 @@ Runner add_check_command(CLI::App& app) {
   return [args] {
     const kernels::CheckOptions options = build_options(*args);
     if (args->list) return list_kernels(args->kernel, options.limits);
+    // Output paths are checked before the run, not after minutes of work.
+    if (!args->junit.empty()) check_output_file(args->junit, "--junit");
+    if (!args->json.empty()) check_output_file(args->json, "--json");
     const kernels::CheckReport report = kernels::run_check(
         options, [](const std::string& subject, const std::string& config) {
           std::cerr << fmt::format("ropecheck check: {} on {}\n", subject, config);
@@ -197,7 +182,7 @@ Runner add_check_command(CLI::App& app) {
     if (!args->junit.empty())
       staged.push_back(stage_file(args->junit, "--junit", kernels::junit_xml(report)));
     if (!args->json.empty())
-      staged.push_back(stage_file(args->json, "--json", kernels::check_json(report).dump(2) + "\n"));
+      staged.push_back(stage_file(args->json, "--json", dump_json(kernels::check_json(report), 2) + "\n"));
     for (auto& files : staged) files->commit();
     return int{report.passed() ? kPass : kCheckFailed};
   };
