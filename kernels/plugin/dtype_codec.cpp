@@ -1,9 +1,9 @@
 #include "kernels/plugin/dtype_codec.hpp"
 
-#include <Eigen/Core>
 #include <cstring>
 #include <stdexcept>
 
+#include "core/format_codec.hpp"
 #include "kernels/abi/ropecheck_kernel.h"
 
 namespace ropecheck::kernels {
@@ -15,9 +15,6 @@ constexpr std::uint64_t kUnwritten64 = 0x7FF8DEADBEEFCAFEull;
 constexpr std::uint32_t kUnwritten32 = 0x7FDEADBEu;
 constexpr std::uint16_t kUnwrittenBf16 = 0x7FDEu;
 constexpr std::uint16_t kUnwrittenF16 = 0x7EADu;
-
-std::uint16_t bits_of(Eigen::bfloat16 v) { return Eigen::numext::bit_cast<std::uint16_t>(v); }
-std::uint16_t bits_of(Eigen::half v) { return Eigen::numext::bit_cast<std::uint16_t>(v); }
 
 template <class T>
 void fill_pattern(void* out, std::size_t count, T pattern) {
@@ -69,25 +66,23 @@ std::size_t dtype_size(Dtype dtype) {
   return 8;
 }
 
+// Both directions go through the one format codec (core/format_codec.hpp): an inexact value is
+// an error there, never rounded twice through float on its way to bf16 or f16.
 void encode(Dtype dtype, std::span<const double> values, void* out) {
   auto* p = static_cast<unsigned char*>(out);
   const std::size_t size = dtype_size(dtype);
   for (std::size_t i = 0; i < values.size(); ++i) {
-    const double v = values[i];
+    const std::uint64_t bits = encode_bits(values[i], dtype);
     switch (dtype) {
-      case Dtype::f64: std::memcpy(p + i * size, &v, size); break;
+      case Dtype::f64: std::memcpy(p + i * size, &bits, size); break;
       case Dtype::f32: {
-        const auto f = static_cast<float>(v);
-        std::memcpy(p + i * size, &f, size);
-        break;
-      }
-      case Dtype::bf16: {
-        const std::uint16_t b = bits_of(Eigen::bfloat16(static_cast<float>(v)));
+        const auto b = static_cast<std::uint32_t>(bits);
         std::memcpy(p + i * size, &b, size);
         break;
       }
+      case Dtype::bf16:
       case Dtype::f16: {
-        const std::uint16_t b = bits_of(Eigen::half(static_cast<float>(v)));
+        const auto b = static_cast<std::uint16_t>(bits);
         std::memcpy(p + i * size, &b, size);
         break;
       }
@@ -99,27 +94,24 @@ void decode(Dtype dtype, const void* in, std::span<double> values) {
   const auto* p = static_cast<const unsigned char*>(in);
   const std::size_t size = dtype_size(dtype);
   for (std::size_t i = 0; i < values.size(); ++i) {
+    std::uint64_t bits = 0;
     switch (dtype) {
-      case Dtype::f64: std::memcpy(&values[i], p + i * size, size); break;
+      case Dtype::f64: std::memcpy(&bits, p + i * size, size); break;
       case Dtype::f32: {
-        float f;
-        std::memcpy(&f, p + i * size, size);
-        values[i] = f;
-        break;
-      }
-      case Dtype::bf16: {
-        std::uint16_t b;
+        std::uint32_t b;
         std::memcpy(&b, p + i * size, size);
-        values[i] = static_cast<float>(Eigen::numext::bit_cast<Eigen::bfloat16>(b));
+        bits = b;
         break;
       }
+      case Dtype::bf16:
       case Dtype::f16: {
         std::uint16_t b;
         std::memcpy(&b, p + i * size, size);
-        values[i] = static_cast<float>(Eigen::numext::bit_cast<Eigen::half>(b));
+        bits = b;
         break;
       }
     }
+    values[i] = decode_bits(bits, dtype);
   }
 }
 

@@ -16,7 +16,8 @@ Dtype dtype_of_abi_bit(std::uint32_t bit);
 // Bytes one value of `dtype` occupies.
 std::size_t dtype_size(Dtype dtype);
 
-// Writes each value (exactly representable in `dtype`) into `out` in that format.
+// Writes each value into `out` in that format; a value not exactly representable in `dtype` is
+// an error (std::invalid_argument from the core codec), never rounded on the way.
 void encode(Dtype dtype, std::span<const double> values, void* out);
 
 // Reads `values.size()` values of `dtype` from `in`, widened exactly to double.
