@@ -41,10 +41,10 @@ struct KernelStats {
   static constexpr std::size_t kMaxEventsPerKind = 3;
 };
 
-// The pipeline a kernel is held to when neither --bound nor the kernel names one: the
-// registry's pipeline of the same storage format whose error model a plain kernel of that
-// format matches (f64 -> "f64", f32 -> "f32", bf16 -> "bf16-hf"); f16 has no such pipeline
-// and returns an empty string.
+// The pipeline a kernel is held to when neither the bound option nor the kernel names one: the
+// registry's pipeline whose error model a plain kernel of that storage format matches (f64 ->
+// "f64", f32 -> "f32", bf16 -> "bf16-hf"); f16 -> "f32", whose bound plus the final rounding
+// to f16 (added by the error model for any coarser storage) holds an f32-computing f16 kernel.
 std::string default_bound(Dtype dtype);
 
 class PluginSubject final : public properties::Subject {
