@@ -126,6 +126,11 @@ TEST(Grading, AbsoluteBoundAllowsHalfAnUlpOfExpectedOnTop) {
   const GradeReport report = grade_outputs(set, y, GradeBound::within(wide, "pipeline test"));
   EXPECT_TRUE(report.passed());
   EXPECT_EQ(report.bound, "pipeline test");
+  // The error 2^-11 uses all of the allowed 2^-11: a margin of exactly 1, at that output.
+  EXPECT_EQ(report.margin, 1.0);
+  ASSERT_TRUE(report.margin_site);
+  EXPECT_EQ(report.margin_site->channel, 2);
+  EXPECT_EQ(report.margin_site->position, 7);
   y[8] = NAN;
   EXPECT_FALSE(grade_outputs(set, y, GradeBound::within(wide, "pipeline test")).passed());
 }
