@@ -101,10 +101,10 @@ std::vector<BehavesLike> behaves_like(const VectorSet& set, std::span<const doub
   for (const std::int64_t p : set.positions)
     row_positions.insert(row_positions.end(), static_cast<std::size_t>(set.heads), p);
   std::vector<BehavesLike> out;
-  std::vector<std::vector<double>> outputs;
   for (const Implementation& impl : all_implementations()) {
     if (impl.dtype() != set.dtype) continue;
     BehavesLike b{impl.name(), 0, {}, std::nullopt};
+    // One pipeline's outputs at a time: a set of 2^24 values is 128 MiB of them.
     std::vector<double> theirs;
     try {
       theirs = apply_rows(impl, set.config, row_positions, set.x, set.seq_len);
@@ -115,7 +115,6 @@ std::vector<BehavesLike> behaves_like(const VectorSet& set, std::span<const doub
     for (std::size_t i = 0; i < theirs.size(); ++i)
       b.identical += bitwise_equal(y[i], theirs[i], set.dtype) ? 1 : 0;
     out.push_back(std::move(b));
-    outputs.push_back(std::move(theirs));
   }
   std::vector<std::size_t> order(out.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
