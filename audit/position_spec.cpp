@@ -156,4 +156,19 @@ std::string default_positions_spec() {
   return "0..63,2^11-1,2^11,2^11+1,2^24-1,2^24,2^24+1,log:64..2^31-1:4096";
 }
 
+std::vector<std::int64_t> parse_band_edges(const std::string& spec, const std::string& what) {
+  std::vector<std::int64_t> edges;
+  for (std::size_t start = 0; start <= spec.size();) {
+    const auto comma = spec.find(',', start);
+    const std::string item =
+        spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    edges.push_back(parse_position_number(item, what + " " + spec));
+    start = comma == std::string::npos ? spec.size() + 1 : comma + 1;
+  }
+  if (edges.size() < 2 || !std::is_sorted(edges.begin(), edges.end()) ||
+      std::adjacent_find(edges.begin(), edges.end()) != edges.end())
+    throw ConfigError(what, "needs at least two increasing position edges, e.g. 0,2^16,2^31");
+  return edges;
+}
+
 }  // namespace ropecheck::audit

@@ -28,6 +28,13 @@ std::int64_t parse_position_number(const std::string& text, const std::string& w
 // throws ConfigError("positions").
 std::pair<std::int64_t, std::int64_t> parse_position_range(const std::string& spec);
 
+// The audit's position bands (table columns): edges of [edge_k, edge_k+1), the last closed.
+inline constexpr const char* kDefaultBandEdges = "0,2^10,2^16,2^20,2^24,2^28,2^31";
+
+// Band edges "A,B,..." (numbers as in the spec language): at least two, strictly increasing;
+// throws ConfigError(`what`) otherwise.
+std::vector<std::int64_t> parse_band_edges(const std::string& spec, const std::string& what);
+
 // The default audit positions: every position below 64, then 4096 log-spaced up to 2^31-1,
 // plus the edges where float formats lose integers (2^11 +- 1, 2^24 +- 1).
 std::string default_positions_spec();

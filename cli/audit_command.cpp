@@ -39,7 +39,7 @@ using nlohmann::json;
 struct AuditArgs {
   std::string preset, hf_config, config_json, layer_type = "full_attention", layout;
   std::vector<std::string> impls;
-  std::string dtype, positions, bands = "0,2^10,2^16,2^20,2^24,2^28,2^31";
+  std::string dtype, positions, bands = audit::kDefaultBandEdges;
   std::vector<double> thresholds;
   std::vector<std::string> require;
   std::string shard, out;
@@ -130,15 +130,7 @@ AuditOptions build_options(const AuditArgs& args) {
     o.positions = audit::parse_positions(o.positions_spec);
   }
 
-  for (std::size_t start = 0; start <= args.bands.size();) {
-    const auto comma = args.bands.find(',', start);
-    const std::string item = args.bands.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    o.band_edges.push_back(audit::parse_position_number(item, "--bands " + args.bands));
-    start = comma == std::string::npos ? args.bands.size() + 1 : comma + 1;
-  }
-  if (o.band_edges.size() < 2 || !std::is_sorted(o.band_edges.begin(), o.band_edges.end()) ||
-      std::adjacent_find(o.band_edges.begin(), o.band_edges.end()) != o.band_edges.end())
-    throw ConfigError("--bands", "needs at least two increasing position edges, e.g. 0,2^16,2^31");
+  o.band_edges = audit::parse_band_edges(args.bands, "--bands");
   if (o.positions.front() < o.band_edges.front() || o.positions.back() > o.band_edges.back())
     throw ConfigError("--bands", fmt::format("edges must cover the positions {}..{}",
                                              o.positions.front(), o.positions.back()));

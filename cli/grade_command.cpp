@@ -1,5 +1,7 @@
 // `ropecheck grade`: compare a kernel's outputs with a golden vector set and report the error
-// statistics against a bound; exit 1 when the bound is broken.
+// per position band, safe-up-to, the bound margin and which pipeline the kernel computes like;
+// exit 1 when the bound is broken.
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -9,6 +11,7 @@
 #include "core/config_error.hpp"
 #include "core/json_input.hpp"
 #include "core/parse_number.hpp"
+#include "kernels/vectors/grade_report.hpp"
 #include "kernels/vectors/grading.hpp"
 #include "kernels/vectors/pipeline_bound.hpp"
 #include "kernels/vectors/vector_files.hpp"
@@ -17,7 +20,8 @@ namespace ropecheck::cli {
 namespace {
 
 struct GradeArgs {
-  std::string vectors, outputs, bound, json;
+  std::string vectors, outputs, bound, json, out;
+  std::vector<double> thresholds;
   std::string max_ulp;  // parsed strictly: "-1" must not wrap to 2^64 - 1
   bool max_ulp_given = false;
 };
@@ -43,6 +47,9 @@ void write_json(const std::string& path, const nlohmann::json& report) {
   files.commit();
 }
 
+// The files of `grade --out DIR`, written as one set.
+const std::vector<std::string> kReportFiles = {"report.txt", "results.json", "results.csv"};
+
 }  // namespace
 
 Runner add_grade_command(CLI::App& app) {
@@ -62,20 +69,37 @@ Runner add_grade_command(CLI::App& app) {
                                          "(0 <= N <= 2^32)")
                              ->type_name("UINT");
   sub->add_option("--json", args->json, "Also write the report as JSON to FILE");
+  sub->add_option("--out", args->out,
+                  "Also write report.txt, results.json and results.csv into DIR, as one set");
+  sub->add_option("--threshold", args->thresholds,
+                  "Thresholds on the error relative to the pair norm for \"safe up to\" "
+                  "(default 1e-3 1e-2)");
   return [args, max_ulp] {
     args->max_ulp_given = max_ulp->count() > 0;
     if (!args->json.empty()) check_output_file(args->json, "--json");
+    if (!args->out.empty()) check_output_set(args->out, kReportFiles, "--out");
+    vectors::GradeAnalysisOptions options;
+    if (!args->thresholds.empty()) options.thresholds = args->thresholds;
+    for (double t : options.thresholds)
+      if (!(t > 0) || !std::isfinite(t)) throw ConfigError("--threshold", "must be positive");
     if (args->max_ulp_given) parse_unsigned(args->max_ulp, "--max-ulp", kMaxUlp);
     const vectors::VectorSet set = vectors::read_vector_set(args->vectors);
     const vectors::GradeBound bound = choose_bound(*args, set);
     const std::vector<double> y = vectors::read_outputs(args->outputs, set);
     const vectors::GradeReport report = vectors::grade_outputs(set, y, bound);
-    std::cout << vectors::format_grade_report(report);
-    if (!args->json.empty()) {
-      nlohmann::json json = vectors::grade_report_json(report);
-      json["vectors"] = args->vectors;
-      json["outputs"] = args->outputs;
-      write_json(args->json, json);
+    const vectors::GradeAnalysis analysis = vectors::analyse_grade(set, y, options);
+    const std::string text = vectors::format_grade_analysis(report, analysis);
+    std::cout << text;
+    nlohmann::json json = vectors::grade_analysis_json(report, analysis);
+    json["vectors"] = args->vectors;
+    json["outputs"] = args->outputs;
+    if (!args->json.empty()) write_json(args->json, json);
+    if (!args->out.empty()) {
+      OutputSet files(args->out, kReportFiles, "--out");
+      files.write("report.txt", text);
+      files.write("results.json", dump_json(json, 2) + "\n");
+      files.write("results.csv", vectors::grade_analysis_csv(analysis));
+      files.commit();
     }
     return report.passed() ? int{kPass} : int{kCheckFailed};
   };

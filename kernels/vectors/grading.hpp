@@ -20,9 +20,9 @@ struct OutputSite {
   int head = 0;
   int channel = 0;
   std::int64_t position = 0;
-  int pair = -1;     // the rotated pair the channel belongs to; -1 for a pass-through channel
-  double x_a = 0;    // the pair's inputs (for a pass-through channel, x_a is the channel's input
-  double x_b = 0;    // and x_b is 0)
+  int pair = -1;   // the rotated pair the channel belongs to; -1 for a pass-through channel
+  double x_a = 0;  // the pair's inputs (for a pass-through channel, x_a is the channel's input
+  double x_b = 0;  // and x_b is 0)
   double got = 0;
   double expected = 0;
 };
@@ -61,18 +61,37 @@ struct GradeReport {
   std::array<std::uint64_t, 5> histogram{};
   std::optional<OutputSite> worst;            // the first output with the largest ulp error
   std::optional<OutputSite> first_violation;  // the first output that breaks the bound
+  // The bound margin: the largest measured / allowed over the outputs (<= 1 when they pass),
+  // and the first output where it occurs. Only for max_ulp and absolute bounds.
+  bool margin_applies = false;
+  double margin = 0;
+  std::optional<OutputSite> margin_site;
 
   bool passed() const { return violations == 0; }
 };
+
+// Where output `index` of y (the shape of vectors.x) sits, with its pair's inputs.
+OutputSite output_site(const VectorSet& vectors, std::span<const double> y, std::size_t index);
+
+// measured / allowed for one output under `bound`: 0 for an output bit for bit equal to
+// expected, infinity where nothing is allowed but something differs (or a NaN meets a number);
+// the output meets the bound exactly when this is <= 1. Not defined for an exact bound.
+double bound_ratio(const GradeBound& bound, const OutputSite& site, std::uint64_t ulps,
+                   Dtype dtype);
+
+// "token 3 (position 7) head 0 channel 1 (pair 1, x = (...)): got ..., expected ..."
+std::string output_site_text(const OutputSite& site);
+nlohmann::json output_site_json(const OutputSite& site);
 
 // Grades y (the shape of vectors.x, values of vectors.dtype) against vectors.expected.
 GradeReport grade_outputs(const VectorSet& vectors, std::span<const double> y,
                           const GradeBound& bound);
 
-// The report as lines of text for the terminal.
+// The verdict as lines of text for the terminal: the outputs compared, the bit-exact share,
+// the worst single component and PASS or FAIL (grade_report.hpp adds the pair-norm analysis).
 std::string format_grade_report(const GradeReport& report);
 
-// The report as JSON (values also as exact hex floats).
+// The verdict as JSON (values also as exact hex floats).
 nlohmann::json grade_report_json(const GradeReport& report);
 
 }  // namespace ropecheck::vectors

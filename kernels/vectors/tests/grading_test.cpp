@@ -1,9 +1,15 @@
-// Grading statistics on hand-built vector sets.
+// Grading statistics on hand-built vector sets, and the grade report (bands, safe up to, bound
+// margin, behaves like) on registry outputs with and without a planted bug.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
+#include "core/config_error.hpp"
+#include "impl/implementation.hpp"
+#include "kernels/vectors/grade_report.hpp"
 #include "kernels/vectors/grading.hpp"
+#include "kernels/vectors/pipeline_bound.hpp"
 
 namespace ropecheck::vectors {
 namespace {
@@ -87,7 +93,6 @@ TEST(Grading, HistogramBucketsAndInterleavedPairs) {
   EXPECT_EQ(report.worst->x_a, 4.0);
   const auto json = grade_report_json(report);
   EXPECT_EQ(json["max_ulp"], "inf");
-  EXPECT_EQ(json["histogram"]["16+"], 2);
   EXPECT_EQ(json["violations"], 3);
   EXPECT_EQ(json["worst"]["pair"], nullptr);
 }
@@ -121,8 +126,158 @@ TEST(Grading, AbsoluteBoundAllowsHalfAnUlpOfExpectedOnTop) {
   const GradeReport report = grade_outputs(set, y, GradeBound::within(wide, "pipeline test"));
   EXPECT_TRUE(report.passed());
   EXPECT_EQ(report.bound, "pipeline test");
+  // The error 2^-11 uses all of the allowed 2^-11: a margin of exactly 1, at that output.
+  EXPECT_EQ(report.margin, 1.0);
+  ASSERT_TRUE(report.margin_site);
+  EXPECT_EQ(report.margin_site->channel, 2);
+  EXPECT_EQ(report.margin_site->position, 7);
   y[8] = NAN;
   EXPECT_FALSE(grade_outputs(set, y, GradeBound::within(wide, "pipeline test")).passed());
+}
+
+// The analysis without running the registry (the hand-built sets are no real RoPE).
+GradeAnalysisOptions without_behaves_like(std::vector<std::int64_t> band_edges = {},
+                                          std::vector<double> thresholds = {1e-3, 1e-2}) {
+  GradeAnalysisOptions options;
+  options.band_edges = std::move(band_edges);
+  options.thresholds = std::move(thresholds);
+  options.behaves_like = false;
+  return options;
+}
+
+TEST(GradeReport, PairErrorRelativeToTheNormAndInUlpsOfIt) {
+  const VectorSet set = small_set(Layout::half);
+  std::vector<double> y = set.expected;
+  y[7] = up(y[7], 1);  // token 1 (position 7), pair 1 = channels (1, 3), x = (0.75, 0)
+  const GradeAnalysis a = analyse_grade(set, y, without_behaves_like());
+  EXPECT_EQ(a.attention_factor, 1.0);
+  EXPECT_EQ(a.pairs, 4u);
+  EXPECT_EQ(a.pass_through, 4u);
+  EXPECT_EQ(a.pass_through_differ, 0u);
+  ASSERT_EQ(a.bands.size(), 1u);  // positions 0 and 7: the audit's first band only
+  EXPECT_EQ(a.bands[0].lo, 0);
+  EXPECT_EQ(a.bands[0].hi, 1024);
+  EXPECT_EQ(a.bands[0].pairs, 4u);
+  EXPECT_EQ(a.bands[0].unit_pairs, 3u);  // pair 1 of token 0 holds x = 2.0
+  // One f16 ulp of 1.0 (2^-10) against the pair norm |(0.75, 0)| = 0.75, whose ulp is 2^-11.
+  EXPECT_EQ(a.bands[0].relative.error, 0x1p-10 / 0.75);
+  EXPECT_EQ(a.bands[0].relative.site.position, 7);
+  EXPECT_EQ(a.bands[0].relative.site.channel, 1);
+  EXPECT_EQ(a.bands[0].absolute.error, 0x1p-10);
+  EXPECT_EQ(a.max_norm_ulps, 2.0);
+  EXPECT_EQ(a.norm_histogram, (std::array<std::uint64_t, 7>{3, 0, 0, 1, 0, 0, 0}));
+  // 2^-10 / 0.75 = 1.3e-3 is over 1e-3 from position 7 on: safe up to 0; never over 1e-2.
+  ASSERT_EQ(a.safe_up_to.size(), 2u);
+  EXPECT_EQ(a.first_over[0], 7);
+  EXPECT_EQ(a.safe_up_to[0], 0);
+  EXPECT_FALSE(a.first_over[1]);
+  EXPECT_EQ(a.safe_up_to[1], 7);
+  const GradeReport report = grade_outputs(set, y, GradeBound::ulps(2));
+  EXPECT_EQ(report.margin, 0.5);  // 1 ulp of the allowed 2
+  ASSERT_TRUE(report.margin_site);
+  EXPECT_EQ(report.margin_site->position, 7);
+  const std::string text = format_grade_analysis(report, a);
+  EXPECT_NE(text.find("safe up to"), std::string::npos) << text;
+  EXPECT_NE(text.find("T=0.001: 0"), std::string::npos) << text;
+  EXPECT_NE(text.find("T=0.01: >=7"), std::string::npos) << text;
+  EXPECT_NE(text.find("bound margin: 0.5 of the max-ulp 2 bound at its worst, position 7"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("PASS"), std::string::npos) << text;
+  EXPECT_EQ(text.find("ulp error histogram"), std::string::npos) << text;
+}
+
+TEST(GradeReport, RefusesBandsThatMissPositionsAndBadThresholds) {
+  const VectorSet set = small_set(Layout::half);
+  EXPECT_THROW(analyse_grade(set, set.expected, without_behaves_like({1, 100})), ConfigError);
+  EXPECT_THROW(analyse_grade(set, set.expected, without_behaves_like({0, 4})), ConfigError);
+  EXPECT_THROW(analyse_grade(set, set.expected, without_behaves_like({}, {0.0})), ConfigError);
+}
+
+VectorSet f32_set() {
+  VectorSpec spec;
+  spec.config = {{"head_dim", 32}, {"rope_theta", 10000.0}, {"layout", "half"}};
+  spec.dtype = Dtype::f32;
+  // Positions where elementwise:f32 stays under 1e-3 (its angle m theta, rounded to f32, errs
+  // by about m 2^-24 radians): every threshold crossing below comes from the planted bug.
+  spec.positions = {0, 1, 2, 3, 100, 1000, 2000, 4000};
+  spec.positions_spec = "0..3,100,1000,2000,4000";
+  spec.heads = 2;
+  return generate_vectors(spec);
+}
+
+std::vector<double> registry_outputs(const VectorSet& set, const std::string& impl,
+                                     std::optional<std::size_t> flipped_token = std::nullopt) {
+  std::vector<std::int64_t> rows;
+  for (std::size_t t = 0; t < set.positions.size(); ++t) {
+    // The planted bug: the sine's sign flipped at one position, i.e. a rotation by -m.
+    const std::int64_t m = t == flipped_token ? -set.positions[t] : set.positions[t];
+    rows.insert(rows.end(), static_cast<std::size_t>(set.heads), m);
+  }
+  return apply_rows(find_implementation(impl), set.config, rows, set.x, set.seq_len);
+}
+
+const BehavesLike& entry(const GradeAnalysis& a, const std::string& impl) {
+  const auto it = std::find_if(a.behaves_like.begin(), a.behaves_like.end(),
+                               [&](const BehavesLike& b) { return b.impl == impl; });
+  if (it == a.behaves_like.end()) throw std::runtime_error(impl + " not run");
+  return *it;
+}
+
+TEST(GradeReport, RegistryOutputsBehaveLikeTheirPipelineOnEveryOutput) {
+  const VectorSet set = f32_set();
+  const std::vector<double> y = registry_outputs(set, "elementwise:f32");
+  const GradeAnalysis a = analyse_grade(set, y, {});
+  for (const BehavesLike& b : a.behaves_like)
+    EXPECT_EQ(find_implementation(b.impl).dtype(), Dtype::f32) << b.impl;
+  EXPECT_EQ(entry(a, "elementwise:f32").identical, a.outputs);
+  ASSERT_FALSE(a.behaves_like.empty());
+  EXPECT_EQ(a.behaves_like.front().identical, a.outputs);
+  ASSERT_TRUE(a.behaves_like.front().within_bound);
+  EXPECT_TRUE(*a.behaves_like.front().within_bound);
+  const GradeReport report = grade_outputs(set, y, pipeline_bound(set, "f32"));
+  EXPECT_TRUE(report.passed());
+  EXPECT_GT(report.margin, 0.0);  // m theta rounded to f32: not every output correctly rounded
+  EXPECT_LE(report.margin, 1.0);
+  // The audit's bands holding the set's positions: [0,2^10) and [2^10,2^16).
+  ASSERT_EQ(a.bands.size(), 2u);
+  EXPECT_EQ(a.bands[0].pairs, 6u * 2 * 16);
+  EXPECT_EQ(a.bands[1].lo, 1024);
+  for (std::size_t t = 0; t < a.thresholds.size(); ++t) EXPECT_FALSE(a.first_over[t]);
+  EXPECT_EQ(a.safe_up_to[0], 4000);
+  const std::string text = format_grade_analysis(report, a);
+  EXPECT_NE(text.find("on 100.00 % of outputs; within that pipeline's bound"), std::string::npos)
+      << text;
+}
+
+TEST(GradeReport, AFlippedSineAtOnePositionIsLocatedEverywhere) {
+  const VectorSet set = f32_set();
+  const std::size_t token = 6;  // position 2000
+  const std::vector<double> y = registry_outputs(set, "elementwise:f32", token);
+  const GradeAnalysis a = analyse_grade(set, y, {});
+  // Rotating by -m instead of m moves each pair by 2 |sin(m theta_i)| of its norm.
+  for (std::size_t t = 0; t < a.thresholds.size(); ++t) {
+    EXPECT_EQ(a.first_over[t], 2000);
+    EXPECT_EQ(a.safe_up_to[t], 1000);
+  }
+  EXPECT_EQ(a.worst_relative.site.position, 2000);
+  EXPECT_GT(a.worst_relative.error, 1e-2);
+  ASSERT_EQ(a.bands.size(), 2u);
+  EXPECT_EQ(a.bands[1].relative.site.position, 2000);
+  EXPECT_LT(a.bands.front().relative.error, 1e-3);  // the band below stays accurate
+  const GradeReport report = grade_outputs(set, y, pipeline_bound(set, "f32"));
+  EXPECT_FALSE(report.passed());
+  EXPECT_GT(report.margin, 1.0);
+  ASSERT_TRUE(report.margin_site);
+  EXPECT_EQ(report.margin_site->position, 2000);
+  // Only the flipped token's rotated outputs differ from the pipeline's.
+  const std::vector<double> clean = registry_outputs(set, "elementwise:f32");
+  std::uint64_t differ = 0;
+  for (std::size_t i = 0; i < y.size(); ++i)
+    differ += bitwise_equal(y[i], clean[i], set.dtype) ? 0 : 1;
+  EXPECT_GT(differ, 0u);
+  EXPECT_EQ(entry(a, "elementwise:f32").identical, a.outputs - differ);
+  EXPECT_LT(a.behaves_like.front().identical, a.outputs);
 }
 
 }  // namespace

@@ -126,7 +126,11 @@ def case_exact_safetensors(work):
     # Element 1000 of [11 tokens, 2 heads, 128]: token 3, head 1, channel 104.
     check((report["worst"]["token"], report["worst"]["head"], report["worst"]["channel"]) ==
           (3, 1, 104), report["worst"])
-    check(report["histogram"] == {"0": 2559, "1": 1, "2-3": 0, "4-15": 0, "16+": 0}, report)
+    # One bf16 ulp of one component, in ulps of its pair's norm: more than 0, at most 2 (the
+    # component is at most the norm, hence its ulp at most the norm's).
+    check(sum(report["norm_ulp_histogram"].values()) == report["pairs"] == 1280, report)
+    check(report["norm_ulp_histogram"]["0"] == 1279, report)
+    check(0 < report["max_norm_ulps"] <= 2, report)
     run("grade", str(vectors), str(work / "one_ulp.safetensors"), "--max-ulp", "1", expect=0)
     bounded = run("grade", str(vectors), str(work / "one_ulp.safetensors"), "--bound", "bf16-hf",
                   expect=0)
@@ -168,6 +172,85 @@ def case_numpy_loads(work):
     check(metadata["preset"] == "gpt-j-6b" and metadata["dtype"] == "bf16" and
           metadata["seed"] == "9" and metadata["ropecheck_vectors"] == "1", metadata)
     check(np.array_equal(tensors["expected"][0], tensors["x"][0]), "position 0 must be identity")
+
+
+def tensor(vectors, name):
+    """The tensor `name` of a .safetensors file as a flat list of Python numbers."""
+    header, buffer = safetensors_parts(vectors)
+    entry = header[name]
+    begin, end = entry["data_offsets"]
+    code = {"F64": "d", "F32": "f", "I64": "q"}[entry["dtype"]]
+    return list(struct.unpack(f"<{(end - begin) // struct.calcsize(code)}{code}",
+                              buffer[begin:end])), entry["shape"], header["__metadata__"]
+
+
+def write_registry_outputs(work, vectors, impl, outputs, flip_position=None):
+    """y = the registry implementation `impl` on the set's inputs, through `ropecheck rotate`;
+    at `flip_position` the sine's sign is flipped (a rotation by -m): the planted bug."""
+    x, (tokens, heads, dim), meta = tensor(vectors, "x")
+    positions = tensor(vectors, "positions")[0]
+    rows = [p for p in positions for _ in range(heads)]
+    request = {"config": json.loads(meta["config"]), "layer_type": meta["layer_type"],
+               "impl": impl, "seq_len": int(meta["seq_len"]),
+               "positions": [-p if p == flip_position else p for p in rows],
+               "x": [[float.hex(v) for v in x[r * dim:(r + 1) * dim]] for r in range(len(rows))]}
+    (work / "request.json").write_text(json.dumps(request))
+    response = json.loads(run("rotate", "--input", str(work / "request.json"), expect=0).stdout)
+    y = [float.fromhex(v) for row in response["y_hex"] for v in row]
+    blob = struct.pack(f"<{len(y)}f", *y)
+    text = json.dumps({"y": {"dtype": "F32", "shape": [tokens, heads, dim],
+                             "data_offsets": [0, len(blob)]}}).encode()
+    Path(outputs).write_bytes(struct.pack("<Q", len(text)) + text + blob)
+
+
+def case_grade_report(work):
+    # Positions where elementwise:f32 stays under 1e-3 of the pair norm (its angle, rounded to
+    # f32, errs by about m 2^-24 rad), so that only the planted bug crosses a threshold.
+    vectors = work / "v.safetensors"
+    run("vectors", "--preset", "llama-2-7b", "--dtype", "f32", "--positions",
+        "0..15,1000,2000,4000", "--heads", "1", "--out", str(vectors), expect=0)
+    write_registry_outputs(work, vectors, "elementwise:f32", work / "clean.safetensors")
+    clean = run("grade", str(vectors), str(work / "clean.safetensors"), "--bound", "f32",
+                "--out", str(work / "clean"), expect=0)
+    print(clean.stdout)
+    check("computes like `elementwise:f32` on 100.00 % of outputs; within that pipeline's bound"
+          in clean.stdout, clean.stdout)
+    check("T=0.001: >=4000  T=0.01: >=4000" in clean.stdout, clean.stdout)
+    check("of the pipeline f32 bound at its worst, position" in clean.stdout, clean.stdout)
+    check(sorted(p.name for p in (work / "clean").iterdir()) ==
+          ["report.txt", "results.csv", "results.json"], list((work / "clean").iterdir()))
+    check((work / "clean" / "report.txt").read_text() == clean.stdout, "report.txt differs")
+    report = json.loads((work / "clean" / "results.json").read_text())
+    check(report["closest"] == "elementwise:f32" or
+          report["behaves_like"][0]["share"] == 1.0, report["behaves_like"])
+    like = {entry["impl"]: entry for entry in report["behaves_like"]}
+    check(like["elementwise:f32"]["identical"] == report["compared"], like)
+    check([b["lo"] for b in report["bands"]] == [0, 1024], report["bands"])
+    check("\n[2^10,2^16)  " in clean.stdout, clean.stdout)  # not the last band: half-open
+    check(0 < report["margin"] <= 1, report["margin"])
+    csv = (work / "clean" / "results.csv").read_text().splitlines()
+    check(len(csv) == 3 and csv[0].startswith("band_lo,band_hi,pairs,max_rel_err"), csv)
+
+    write_registry_outputs(work, vectors, "elementwise:f32", work / "bug.safetensors",
+                           flip_position=2000)
+    bug = run("grade", str(vectors), str(work / "bug.safetensors"), "--bound", "f32",
+              "--json", str(work / "bug.json"), expect=1)
+    print(bug.stdout)
+    check("T=0.001: 1000  T=0.01: 1000" in bug.stdout, bug.stdout)
+    check("at its worst, position 2000" in bug.stdout, bug.stdout)
+    report = json.loads((work / "bug.json").read_text())
+    check(report["margin"] > 1 and report["margin_site"]["position"] == 2000, report["margin"])
+    check(report["bands"][1]["max_rel_err"]["site"]["position"] == 2000, report["bands"])
+    check(report["bands"][0]["max_rel_err"]["error"] < 1e-3, report["bands"])
+    like = {entry["impl"]: entry for entry in report["behaves_like"]}
+    # One position of 19, one head: at most 1/19 of the outputs differ, and some do.
+    share = like["elementwise:f32"]["share"]
+    check(1 - 1 / 19 <= share < 1, like["elementwise:f32"])
+    # --out is checked before the work: a file in the way is an error, and nothing is written.
+    (work / "taken").write_text("")
+    run("grade", str(vectors), str(work / "bug.safetensors"), "--out", str(work / "taken"),
+        expect=2)
+    check((work / "taken").read_text() == "", "--out overwrote a file")
 
 
 def case_bad_inputs(work):
@@ -233,6 +316,8 @@ def main():
             case_exact_npy(work)
         elif CASE == "numpy_loads":
             case_numpy_loads(work)
+        elif CASE == "grade_report":
+            case_grade_report(work)
         elif CASE == "bad_inputs":
             case_bad_inputs(work)
         else:
