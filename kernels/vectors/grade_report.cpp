@@ -11,7 +11,8 @@
 #include "core/config_error.hpp"
 #include "core/json_numbers.hpp"
 #include "impl/implementation.hpp"
-#include "kernels/vectors/dtype_codec.hpp"
+#include "core/format_codec.hpp"
+#include "core/ulp.hpp"
 #include "kernels/vectors/pipeline_bound.hpp"
 #include "kernels/vectors/ulp_distance.hpp"
 #include "properties/error_model.hpp"
@@ -167,7 +168,7 @@ GradeAnalysis analyse_grade(const VectorSet& set, std::span<const double> y,
       // the inputs alone, not on how expected was rounded.
       const double norm = r.attention_factor * std::hypot(set.x[ia], set.x[ib]);
       const double rel = ratio(err, norm);
-      const double norm_ulps = ratio(err, ulp_of(norm, set.dtype));
+      const double norm_ulps = ratio(err, format_ulp(norm, set.dtype));
       r.pairs += 1;
       band.pairs += 1;
       r.norm_histogram[norm_bucket(norm_ulps)] += 1;

@@ -6,7 +6,8 @@
 #include <stdexcept>
 
 #include "core/json_numbers.hpp"
-#include "kernels/vectors/dtype_codec.hpp"
+#include "core/format_codec.hpp"
+#include "core/ulp.hpp"
 #include "kernels/vectors/ulp_distance.hpp"
 
 namespace ropecheck::vectors {
@@ -56,7 +57,7 @@ bool within_bound(const GradeBound& bound, const OutputSite& site, std::uint64_t
       return ulps <= bound.max_ulp;
     case GradeBound::Kind::absolute: {
       if (bitwise_equal(site.got, site.expected, dtype)) return true;
-      const double allowed = bound.absolute(site) + 0.5 * ulp_of(site.expected, dtype);
+      const double allowed = bound.absolute(site) + 0.5 * format_ulp(site.expected, dtype);
       return std::fabs(site.got - site.expected) <= allowed;  // false for NaN and infinities
     }
   }
@@ -104,7 +105,7 @@ double bound_ratio(const GradeBound& bound, const OutputSite& site, std::uint64_
       if (ulps == kInfiniteUlps || bound.max_ulp == 0) return kInf;
       return static_cast<double>(ulps) / static_cast<double>(bound.max_ulp);
     case GradeBound::Kind::absolute: {
-      const double allowed = bound.absolute(site) + 0.5 * ulp_of(site.expected, dtype);
+      const double allowed = bound.absolute(site) + 0.5 * format_ulp(site.expected, dtype);
       const double ratio = std::fabs(site.got - site.expected) / allowed;
       return std::isnan(ratio) ? kInf : ratio;
     }

@@ -3,7 +3,8 @@
 #include <fmt/format.h>
 #include <stdexcept>
 
-#include "kernels/vectors/dtype_codec.hpp"
+#include "core/format_codec.hpp"
+#include "core/ulp.hpp"
 
 namespace ropecheck::vectors {
 namespace {

@@ -4,7 +4,8 @@
 #include <cmath>
 #include <limits>
 
-#include "kernels/vectors/dtype_codec.hpp"
+#include "core/format_codec.hpp"
+#include "core/ulp.hpp"
 #include "kernels/vectors/input_draw.hpp"
 #include "kernels/vectors/ulp_distance.hpp"
 
@@ -49,11 +50,11 @@ TEST(DtypeCodec, SpecialValuesOfEveryFormatRoundTrip) {
 }
 
 TEST(UlpOf, SpacingOfEachFormat) {
-  EXPECT_EQ(ulp_of(1.0, Dtype::f32), 0x1p-23);
-  EXPECT_EQ(ulp_of(1.5, Dtype::f16), 0x1p-10);
-  EXPECT_EQ(ulp_of(0.0, Dtype::f16), 0x1p-24);
-  EXPECT_EQ(ulp_of(0x1p-20, Dtype::f16), 0x1p-24);
-  EXPECT_EQ(ulp_of(-3.0, Dtype::bf16), 0x1p-6);
+  EXPECT_EQ(format_ulp(1.0, Dtype::f32), 0x1p-23);
+  EXPECT_EQ(format_ulp(1.5, Dtype::f16), 0x1p-10);
+  EXPECT_EQ(format_ulp(0.0, Dtype::f16), 0x1p-24);
+  EXPECT_EQ(format_ulp(0x1p-20, Dtype::f16), 0x1p-24);
+  EXPECT_EQ(format_ulp(-3.0, Dtype::bf16), 0x1p-6);
 }
 
 TEST(UlpDistance, CountsAcrossZeroAndSigns) {
