@@ -103,26 +103,33 @@ constexpr std::array kFamilies = {
                 R"({"rope_theta": 1000000.0})", Layout::half, kRotateHalf, kFullAndSliding,
                 kOneRotary, "", ""},
     ModelFamily{"qwen3_5", "Qwen3_5TextConfig (text_config of Qwen3_5Config)",
-                "transformers 5.x models/qwen3_5/configuration_qwen3_5.py (M-RoPE sections in "
-                "rope_parameters)",
-                R"({})", Layout::half, kRotateHalf, kLinearHybrid,
+                "transformers 5.x models/qwen3_5/configuration_qwen3_5.py (head_dim 256, "
+                "partial_rotary_factor 0.25; M-RoPE sections in rope_parameters)",
+                R"({"rope_theta": 10000.0, "head_dim": 256, "partial_rotary_factor": 0.25})",
+                Layout::half, kRotateHalf, kLinearHybrid,
                 "models/qwen3_5/modeling_qwen3_5.py: full_attention layers apply (M-)RoPE, "
                 "linear_attention layers (gated DeltaNet) none",
                 "", ""},
     ModelFamily{"qwen3_5_text", "Qwen3_5TextConfig",
-                "transformers 5.x models/qwen3_5/configuration_qwen3_5.py", R"({})", Layout::half,
-                kRotateHalf, kLinearHybrid,
+                "transformers 5.x models/qwen3_5/configuration_qwen3_5.py (head_dim 256, "
+                "partial_rotary_factor 0.25)",
+                R"({"rope_theta": 10000.0, "head_dim": 256, "partial_rotary_factor": 0.25})",
+                Layout::half, kRotateHalf, kLinearHybrid,
                 "models/qwen3_5/modeling_qwen3_5.py: full_attention layers apply (M-)RoPE, "
                 "linear_attention layers none",
                 "", ""},
     ModelFamily{"qwen3_5_moe", "Qwen3_5MoeTextConfig (text_config of Qwen3_5MoeConfig)",
-                "transformers 5.x models/qwen3_5_moe/configuration_qwen3_5_moe.py", R"({})",
+                "transformers 5.x models/qwen3_5_moe/configuration_qwen3_5_moe.py (head_dim "
+                "256, partial_rotary_factor 0.25)",
+                R"({"rope_theta": 10000.0, "head_dim": 256, "partial_rotary_factor": 0.25})",
                 Layout::half, kRotateHalf, kLinearHybrid,
                 "models/qwen3_5_moe/modeling_qwen3_5_moe.py: full_attention layers apply "
                 "(M-)RoPE, linear_attention layers none",
                 "", ""},
     ModelFamily{"qwen3_5_moe_text", "Qwen3_5MoeTextConfig",
-                "transformers 5.x models/qwen3_5_moe/configuration_qwen3_5_moe.py", R"({})",
+                "transformers 5.x models/qwen3_5_moe/configuration_qwen3_5_moe.py (head_dim "
+                "256, partial_rotary_factor 0.25)",
+                R"({"rope_theta": 10000.0, "head_dim": 256, "partial_rotary_factor": 0.25})",
                 Layout::half, kRotateHalf, kLinearHybrid,
                 "models/qwen3_5_moe/modeling_qwen3_5_moe.py: full_attention layers apply "
                 "(M-)RoPE, linear_attention layers none",
@@ -257,7 +264,8 @@ constexpr std::array kFamilies = {
                 "modeling_internlm2.py rotate_half (remote code)", kFull,
                 "one rotary module for every layer (modeling_internlm2.py)", "", ""},
     ModelFamily{"minicpm", "MiniCPMConfig (remote code of openbmb/MiniCPM-2B-sft-bf16)",
-                "openbmb/MiniCPM-2B-sft-bf16 configuration_minicpm.py (rope_theta 10000)",
+                "OpenBMB/MiniCPM (GitHub) model/configuration_minicpm.py MiniCPMConfig "
+                "(rope_theta 10000)",
                 R"({"rope_theta": 10000.0})", Layout::half,
                 "modeling_minicpm.py rotate_half (remote code)", kFull,
                 "one rotary module for every layer (modeling_minicpm.py)", "", ""},

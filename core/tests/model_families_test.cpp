@@ -219,6 +219,26 @@ TEST(ModelFamilies, PartialFactorDefaults) {
   EXPECT_EQ(c.head_dim, 256);
   EXPECT_EQ(c.rotary_dim, 64);
   EXPECT_TRUE(has(error_of(next, "linear_attention"), "uses no rotary embedding"));
+  // Qwen3.5, dense and MoE: Qwen3_5TextConfig and Qwen3_5MoeTextConfig default head_dim 256 and
+  // set partial_rotary_factor 0.25 in __post_init__ (configuration_qwen3_5.py,
+  // configuration_qwen3_5_moe.py), so a text config without them rotates 64 of 256 channels.
+  for (const char* type : {"qwen3_5_text", "qwen3_5_moe_text"}) {
+    const json text = {{"model_type", type},
+                       {"hidden_size", 2048},
+                       {"num_attention_heads", 16},
+                       {"layer_types", {"linear_attention", "full_attention"}}};
+    const RopeConfig q = parse_hf_config(text);
+    EXPECT_EQ(q.head_dim, 256) << type;  // not 2048 / 16 = 128
+    EXPECT_EQ(q.rotary_dim, 64) << type;
+  }
+  const RopeConfig nested =
+      parse_hf_config(json{{"model_type", "qwen3_5"},
+                           {"text_config",
+                            {{"hidden_size", 4096},
+                             {"num_attention_heads", 16},
+                             {"layer_types", {"linear_attention", "full_attention"}}}}});
+  EXPECT_EQ(nested.head_dim, 256);
+  EXPECT_EQ(nested.rotary_dim, 64);
   // GPT-NeoX without rotary_pct: GPTNeoXConfig's 0.25.
   EXPECT_EQ(
       parse_hf_config(
