@@ -8,6 +8,7 @@
 
 #include "core/config_error.hpp"
 #include "impl/fast_trig.hpp"
+#include "impl/forms.hpp"
 #include "impl/frequencies.hpp"
 
 namespace ropecheck {
