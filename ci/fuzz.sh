@@ -39,7 +39,7 @@ fuzz_one() {
     -artifact_prefix="$build/artifacts/$name-" "$build/corpus/$name" "kernels/fuzz/corpus/$name" \
     >"$log" 2>&1; then
     local runs cov
-    runs=$(sed -n 's/^stat::number_executed_units: *//p' "$log" | tail -n 1)
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     cov=$(grep -o 'cov: [0-9]* ft: [0-9]* corp: [0-9/]*[a-zA-Z]*' "$log" | tail -n 1)
     echo "ci/fuzz.sh: $name: no finding in ${seconds}s, ${runs:-?} runs, ${cov:-no coverage line} (log: $log)"
   else

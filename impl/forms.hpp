@@ -13,19 +13,9 @@
 #include <string_view>
 
 #include "core/rope_config.hpp"
+#include "impl/form.hpp"
 
 namespace ropecheck {
-
-enum class Form { matrix, complex, elementwise };
-
-constexpr std::string_view form_name(Form form) {
-  switch (form) {
-    case Form::matrix: return "matrix";
-    case Form::complex: return "complex";
-    case Form::elementwise: return "elementwise";
-  }
-  return "elementwise";
-}
 
 // std::complex is specified only for float, double and long double.
 template <class A>

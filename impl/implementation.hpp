@@ -10,7 +10,7 @@
 
 #include "core/number_format.hpp"
 #include "core/rope_config.hpp"
-#include "impl/forms.hpp"
+#include "impl/form.hpp"
 #include "impl/pipeline.hpp"
 #include "impl/prepared_rope.hpp"
 

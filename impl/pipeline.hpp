@@ -13,7 +13,7 @@
 
 #include "core/number_format.hpp"
 #include "core/rope_config.hpp"
-#include "impl/forms.hpp"
+#include "impl/form.hpp"
 #include "impl/frequencies.hpp"
 
 namespace ropecheck {

@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "impl/fast_trig.hpp"
+#include "impl/forms.hpp"
 #include "impl/frequencies.hpp"
 #include "impl/implementation.hpp"
 #include "impl/pipeline.hpp"
