@@ -41,7 +41,12 @@ if [ "$step" != test ]; then
     -DROPECHECK_BUILD_BENCH=OFF \
     -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" \
     -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
-  cmake --build "$dir" -j "$(nproc)" --target "${targets[@]}"
+  # The plugins the kernels label loads (fixtures and the hostile corpus, built unsanitized as
+  # the code under test) and the worker that alone loads them.
+  mapfile -t plugins < <(cmake --build "$dir" --target help |
+                         grep -oE 'ropecheck_(fixture|hostile)_[A-Za-z0-9_]+' | sort -u)
+  cmake --build "$dir" -j "$(nproc)" --target "${targets[@]}" ropecheck-kernel-worker \
+    "${plugins[@]}"
 fi
 
 if [ "$step" != build ]; then
