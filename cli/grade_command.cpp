@@ -48,7 +48,7 @@ void write_json(const std::string& path, const nlohmann::json& report) {
 }
 
 // The files of `grade --out DIR`, written as one set.
-const std::vector<std::string> kReportFiles = {"report.txt", "results.json", "results.csv"};
+const std::vector<std::string> kGradeOutputFiles = {"report.txt", "results.json", "results.csv"};
 
 }  // namespace
 
@@ -77,7 +77,7 @@ Runner add_grade_command(CLI::App& app) {
   return [args, max_ulp] {
     args->max_ulp_given = max_ulp->count() > 0;
     if (!args->json.empty()) check_output_file(args->json, "--json");
-    if (!args->out.empty()) check_output_set(args->out, kReportFiles, "--out");
+    if (!args->out.empty()) check_output_set(args->out, kGradeOutputFiles, "--out");
     vectors::GradeAnalysisOptions options;
     if (!args->thresholds.empty()) options.thresholds = args->thresholds;
     for (double t : options.thresholds)
@@ -95,7 +95,7 @@ Runner add_grade_command(CLI::App& app) {
     json["outputs"] = args->outputs;
     if (!args->json.empty()) write_json(args->json, json);
     if (!args->out.empty()) {
-      OutputSet files(args->out, kReportFiles, "--out");
+      OutputSet files(args->out, kGradeOutputFiles, "--out");
       files.write("report.txt", text);
       files.write("results.json", dump_json(json, 2) + "\n");
       files.write("results.csv", vectors::grade_analysis_csv(analysis));
