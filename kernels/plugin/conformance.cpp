@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fmt/format.h>
 
+#include "core/parse_number.hpp"
 #include "core/presets.hpp"
 #include "kernels/plugin/check_run.hpp"
 #include "kernels/plugin/plugin_subject.hpp"
@@ -43,7 +44,9 @@ void expect_conformance(const properties::Subject& subject, const properties::Na
     }
   }
   if (!subject.supports(config.config)) GTEST_SKIP() << subject.name() << " does not support " << config.name;
-  if (const char* env = std::getenv("ROPECHECK_CONFORMANCE_CASES")) cases = std::atoi(env);
+  // Parsed strictly: a malformed value is an error, not a silent fallback to the default.
+  if (const char* env = std::getenv("ROPECHECK_CONFORMANCE_CASES"); env && *env)
+    cases = static_cast<int>(parse_integer(env, "ROPECHECK_CONFORMANCE_CASES", 1, 100000));
   properties::BatteryOptions options;
   options.configs = {config};
   options.cases_per_property = cases > 0 ? cases : 50;
