@@ -55,6 +55,23 @@ std::string format_position(std::int64_t p) {
   return std::to_string(p);
 }
 
+std::string text_table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> width;
+  for (const auto& row : rows) {
+    if (width.size() < row.size()) width.resize(row.size(), 0);
+    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t c = 0; c < row.size(); ++c)
+      line += fmt::format("{:<{}}", row[c], width[c] + (c + 1 < row.size() ? 2 : 0));
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
+  return out;
+}
+
 std::string report_table(const AuditOptions& o, const AuditResult& r) {
   std::string out = fmt::format(
       "ropecheck audit: {} ({} positions from {} to {}, {} head(s) each, seed {})\n"
@@ -85,16 +102,7 @@ std::string report_table(const AuditOptions& o, const AuditResult& r) {
     }
     rows.push_back(std::move(row));
   }
-  std::vector<std::size_t> width(header.size(), 0);
-  for (const auto& row : rows)
-    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t c = 0; c < row.size(); ++c)
-      line += fmt::format("{:<{}}", row[c], width[c] + (c + 1 < row.size() ? 2 : 0));
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out += line + "\n";
-  }
+  out += text_table(rows);
   out += "\nsafe<=T: the largest audited position up to which every audited position stays within "
          "T\n(>= means the threshold was never exceeded).\n";
   const ReferenceWork& w = r.work;
@@ -128,17 +136,17 @@ std::string report_csv(const AuditOptions& o, const AuditResult& r) {
   return out;
 }
 
-std::string plot_data(const AuditOptions& o, const AuditResult& r) {
+std::string plot_data(const std::vector<PlotSeries>& series) {
   std::string out = "# bucket_start_position";
-  for (const auto& name : o.impls) out += " " + name;
+  for (const PlotSeries& one : series) out += " " + one.name;
   out += "\n";
   for (int b = 1; b < kBucketCount; ++b) {
     bool any = false;
-    for (std::size_t k = 0; k < o.impls.size(); ++k) any |= r.bucket_max[k][b] >= 0;
+    for (const PlotSeries& one : series) any |= one.bucket_max.at(static_cast<std::size_t>(b)) >= 0;
     if (!any) continue;
     std::string line = fmt::format("{:.6g}", std::max(1.0, bucket_start(b)));
-    for (std::size_t k = 0; k < o.impls.size(); ++k) {
-      const double v = r.bucket_max[k][b];
+    for (const PlotSeries& one : series) {
+      const double v = one.bucket_max[static_cast<std::size_t>(b)];
       // Infinite errors (NaN outputs) leave the plot: gnuplot skips "NaN" points.
       line += v < 0 || std::isinf(v) ? " NaN" : fmt::format(" {:.6e}", std::max(v, kPlotFloor));
     }
@@ -147,18 +155,25 @@ std::string plot_data(const AuditOptions& o, const AuditResult& r) {
   return out;
 }
 
-std::string plot_script(const AuditOptions& o, const std::string& data, const std::string& png,
-                        const std::string& svg) {
+std::string plot_data(const AuditOptions& o, const AuditResult& r) {
+  std::vector<PlotSeries> series;
+  for (std::size_t k = 0; k < o.impls.size(); ++k) series.push_back({o.impls[k], r.bucket_max[k]});
+  return plot_data(series);
+}
+
+std::string plot_script(const PlotLayout& layout, const std::vector<std::string>& names,
+                        const std::string& data, const std::string& png, const std::string& svg) {
   // Ten colours that stay apart (Tableau 10), then dash types once they repeat.
   static const char* kColours[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
                                    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#000000"};
   std::string plots;
-  for (std::size_t k = 0; k < o.impls.size(); ++k)
+  for (std::size_t k = 0; k < names.size(); ++k)
     plots += fmt::format(
         "{}'{}' using 1:{} with linespoints pt 7 ps 0.4 lw 1.5 lc rgb '{}' dt {} title '{}'",
-        k ? ", \\\n     " : "", data, k + 2, kColours[k % 10], 1 + k / 10, o.impls[k]);
+        k ? ", \\\n     " : "", data, k + 2, kColours[k % 10], 1 + k / 10,
+        gnuplot_text(names[k]));
   std::string thresholds;
-  for (double t : o.thresholds)
+  for (double t : layout.thresholds)
     thresholds += fmt::format("set arrow from graph 0, first {0:g} to graph 1, first {0:g} nohead "
                               "dt 2 lc rgb 'gray40'\nset label 'error {0:g}' at graph 0.01, first "
                               "{1:g} tc rgb 'gray40'\n",
@@ -166,14 +181,22 @@ std::string plot_script(const AuditOptions& o, const std::string& data, const st
   const std::string body = fmt::format(
       "set logscale x 2\nset logscale y 10\nset format x '2^{{%L}}'\nset format y '10^{{%L}}'\n"
       "set xtics 16\nset xlabel 'position m'\n"
-      "set ylabel 'max |y - exact| (inputs in [-1, 1]); 0 drawn at {:g}'\n"
-      "set title 'ropecheck audit: {}' noenhanced\nset key outside right top noenhanced\n"
+      "set ylabel '{}; 0 drawn at {:g}'\n"
+      "set title '{}' noenhanced\nset key outside right top noenhanced\n"
       "set grid\nset xrange [1:*]\nset yrange [{:g}:10]\n{}",
-      kPlotFloor, gnuplot_text(o.config_label), kPlotFloor / 2, thresholds);
-  return fmt::format("# ropecheck audit plot; regenerate with: gnuplot {}.gp\n"
+      gnuplot_text(layout.ylabel), kPlotFloor, gnuplot_text(layout.title), kPlotFloor / 2,
+      thresholds);
+  return fmt::format("# ropecheck error plot; regenerate with: gnuplot {}.gp\n"
                      "set terminal pngcairo size 1400,800 font ',11'\nset output '{}'\n{}plot {}\n"
                      "set terminal svg size 1400,800 dynamic\nset output '{}'\nreplot\n",
                      png.substr(0, png.size() - 4), png, body, plots, svg);
+}
+
+std::string plot_script(const AuditOptions& o, const std::string& data, const std::string& png,
+                        const std::string& svg) {
+  return plot_script({"ropecheck audit: " + o.config_label,
+                      "max |y - exact| (inputs in [-1, 1])", o.thresholds},
+                     o.impls, data, png, svg);
 }
 
 }  // namespace ropecheck::audit

@@ -282,19 +282,8 @@ void write_report(const AuditOptions& o, const audit::AuditResult& r, const std:
   files.write("report.txt", table);
   files.write("results.csv", audit::report_csv(o, r));
   files.write("results.json", dump_json(audit::report_json(o, r), 2) + "\n");
-  files.write("error_vs_position.dat", audit::plot_data(o, r));
-  // The script names its files relative to its own directory, where gnuplot runs: no path from
-  // the command line reaches gnuplot, and the same script regenerates the plot later.
-  files.write("error_vs_position.gp",
-              audit::plot_script(o, "error_vs_position.dat", "error_vs_position.png",
-                                 "error_vs_position.svg"));
-  files.path("error_vs_position.png");
-  files.path("error_vs_position.svg");
-  run_gnuplot(gnuplot, "error_vs_position.gp", files.staging(), "--out");
-  for (const char* plot : {"error_vs_position.png", "error_vs_position.svg"})
-    if (!std::filesystem::is_regular_file(std::filesystem::path(files.staging()) / plot))
-      throw ConfigError("--out",
-                        fmt::format("gnuplot did not write {}; nothing was written", plot));
+  draw_error_plot(files, gnuplot, audit::plot_data(o, r),
+                  audit::plot_script(o, kPlotData, kPlotPng, kPlotSvg), "--out");
   files.commit();
   std::cout << fmt::format("\nwrote {}/report.txt, results.csv, results.json, "
                            "error_vs_position.png/.svg (gnuplot script: error_vs_position.gp)\n",

@@ -8,8 +8,10 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string_view>
 
+#include "cli/output_files.hpp"
 #include "core/config_error.hpp"
 
 extern char** environ;
@@ -59,6 +61,20 @@ void run_gnuplot(const std::string& gnuplot_path, const std::string& script,
                                   "written",
                                   WIFEXITED(status) ? "exit status" : "signal",
                                   WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status)));
+}
+
+void draw_error_plot(OutputSet& files, const std::string& gnuplot_path, const std::string& data,
+                     const std::string& script, const std::string& option) {
+  files.write(kPlotData, data);
+  // The script names its files relative to its own directory, where gnuplot runs: no path from
+  // the command line reaches gnuplot, and the same script regenerates the plot later.
+  files.write(kPlotScript, script);
+  files.path(kPlotPng);
+  files.path(kPlotSvg);
+  run_gnuplot(gnuplot_path, kPlotScript, files.staging(), option);
+  for (const char* plot : {kPlotPng, kPlotSvg})
+    if (!std::filesystem::is_regular_file(std::filesystem::path(files.staging()) / plot))
+      throw ConfigError(option, fmt::format("gnuplot did not write {}; nothing was written", plot));
 }
 
 }  // namespace ropecheck::cli

@@ -1,12 +1,14 @@
 // `ropecheck grade`: compare a kernel's outputs with a golden vector set and report the error
 // per position band, safe-up-to, the bound margin and which pipeline the kernel computes like;
 // exit 1 when the bound is broken.
+#include <fmt/format.h>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/gnuplot_runner.hpp"
 #include "cli/output_files.hpp"
 #include "core/config_error.hpp"
 #include "core/json_input.hpp"
@@ -48,7 +50,8 @@ void write_json(const std::string& path, const nlohmann::json& report) {
 }
 
 // The files of `grade --out DIR`, written as one set.
-const std::vector<std::string> kGradeOutputFiles = {"report.txt", "results.json", "results.csv"};
+const std::vector<std::string> kGradeOutputFiles = {
+    "report.txt", "results.json", "results.csv", kPlotData, kPlotScript, kPlotPng, kPlotSvg};
 
 }  // namespace
 
@@ -70,14 +73,19 @@ Runner add_grade_command(CLI::App& app) {
                              ->type_name("UINT");
   sub->add_option("--json", args->json, "Also write the report as JSON to FILE");
   sub->add_option("--out", args->out,
-                  "Also write report.txt, results.json and results.csv into DIR, as one set");
+                  "Also write report.txt, results.json, results.csv and the error-against-"
+                  "position plot (error_vs_position.png/.svg, needs gnuplot) into DIR, as one set");
   sub->add_option("--threshold", args->thresholds,
                   "Thresholds on the error relative to the pair norm for \"safe up to\" "
                   "(default 1e-3 1e-2)");
   return [args, max_ulp] {
     args->max_ulp_given = max_ulp->count() > 0;
     if (!args->json.empty()) check_output_file(args->json, "--json");
-    if (!args->out.empty()) check_output_set(args->out, kGradeOutputFiles, "--out");
+    std::string gnuplot;
+    if (!args->out.empty()) {
+      check_output_set(args->out, kGradeOutputFiles, "--out");
+      gnuplot = find_gnuplot("--out");
+    }
     vectors::GradeAnalysisOptions options;
     if (!args->thresholds.empty()) options.thresholds = args->thresholds;
     for (double t : options.thresholds)
@@ -99,6 +107,15 @@ Runner add_grade_command(CLI::App& app) {
       files.write("report.txt", text);
       files.write("results.json", dump_json(json, 2) + "\n");
       files.write("results.csv", vectors::grade_analysis_csv(analysis));
+      const auto preset = set.metadata.find("preset");
+      const std::string title = fmt::format(
+          "ropecheck grade: {} against {} ({}{}; bound: {})",
+          std::filesystem::path(args->outputs).filename().string(),
+          std::filesystem::path(args->vectors).filename().string(), dtype_name(set.dtype),
+          preset == set.metadata.end() ? "" : ", preset " + preset->second, report.bound);
+      draw_error_plot(files, gnuplot, vectors::grade_plot_data(analysis),
+                      vectors::grade_plot_script(analysis, title, kPlotData, kPlotPng, kPlotSvg),
+                      "--out");
       files.commit();
     }
     return report.passed() ? int{kPass} : int{kCheckFailed};

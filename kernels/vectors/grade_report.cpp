@@ -65,6 +65,12 @@ std::string error_text(double e) {
   return std::isinf(e) ? "inf (NaN/inf)" : fmt::format("{:.2e}", e);
 }
 
+// " (2^20-1)" where the audit's short form differs from the plain number, else "".
+std::string position_alias(std::int64_t position) {
+  const std::string alias = audit::format_position(position);
+  return alias == std::to_string(position) ? "" : " (" + alias + ")";
+}
+
 std::string input_text(const OutputSite& s) {
   return fmt::format("({}, {})", hex_float(s.x_a), hex_float(s.x_b));
 }
@@ -104,7 +110,7 @@ std::vector<BehavesLike> behaves_like(const VectorSet& set, std::span<const doub
   std::vector<BehavesLike> out;
   for (const Implementation& impl : all_implementations()) {
     if (impl.dtype() != set.dtype) continue;
-    BehavesLike b{impl.name(), 0, {}, std::nullopt};
+    BehavesLike b{impl.name(), std::string(impl.pipeline->summary), 0, {}, std::nullopt};
     // One pipeline's outputs at a time: a set of 2^24 values is 128 MiB of them.
     std::vector<double> theirs;
     try {
@@ -145,6 +151,7 @@ GradeAnalysis analyse_grade(const VectorSet& set, std::span<const double> y,
   r.thresholds = bands.thresholds;
   r.first_over.assign(bands.thresholds.size(), std::nullopt);
   r.last_position = bands.positions.back();
+  r.bucket_max_rel.assign(audit::kBucketCount, -1);
   std::vector<GradeBand> all(bands.band_edges.size() - 1);
   for (std::size_t b = 0; b < all.size(); ++b)
     all[b].lo = bands.band_edges[b], all[b].hi = bands.band_edges[b + 1];
@@ -173,6 +180,8 @@ GradeAnalysis analyse_grade(const VectorSet& set, std::span<const double> y,
       band.pairs += 1;
       r.norm_histogram[norm_bucket(norm_ulps)] += 1;
       r.max_norm_ulps = std::max(r.max_norm_ulps, norm_ulps);
+      double& bucket = r.bucket_max_rel[static_cast<std::size_t>(audit::bucket_of(position))];
+      bucket = std::max(bucket, rel);
       const bool unit = std::fabs(set.x[ia]) <= 1 && std::fabs(set.x[ib]) <= 1;
       if (unit) band.unit_pairs += 1;
       if (err > 0 || band.relative.error < 0 || (unit && band.absolute.error < 0)) {
@@ -256,15 +265,16 @@ std::string format_grade_analysis(const GradeReport& report, const GradeAnalysis
     out += fmt::format("bound margin: 0 of the {} bound (every output bit-exact)\n", report.bound);
   else
     out += fmt::format(
-        "bound margin: {} of the {} bound at its worst, position {} (token {} head "
+        "bound margin: {} of the {} bound at its worst, position {}{} (token {} head "
         "{} channel {})\n",
         std::isinf(report.margin) ? std::string("inf") : fmt::format("{:.3g}", report.margin),
-        report.bound, audit::format_position(report.margin_site->position),
+        report.bound, report.margin_site->position,
+        position_alias(report.margin_site->position),
         report.margin_site->token, report.margin_site->head, report.margin_site->channel);
   if (!a.behaves_like.empty()) {
     const BehavesLike& best = a.behaves_like.front();
-    out += fmt::format("behaves like: computes like `{}` on {} of outputs; {}\n", best.impl,
-                       share_text(best.identical, a.outputs),
+    out += fmt::format("behaves like: computes like `{}` ({}) on {} of outputs; {}\n", best.impl,
+                       best.summary, share_text(best.identical, a.outputs),
                        !best.within_bound   ? "that pipeline has no derived bound"
                        : *best.within_bound ? "within that pipeline's bound"
                                             : "NOT within that pipeline's bound");
@@ -309,6 +319,7 @@ nlohmann::json grade_analysis_json(const GradeReport& report, const GradeAnalysi
   for (const BehavesLike& b : a.behaves_like) {
     nlohmann::json entry = {
         {"impl", b.impl},
+        {"summary", b.summary},
         {"identical", b.identical},
         {"share",
          a.outputs ? static_cast<double>(b.identical) / static_cast<double>(a.outputs) : 1.0}};
@@ -327,6 +338,18 @@ nlohmann::json grade_analysis_json(const GradeReport& report, const GradeAnalysi
   out["behaves_like"] = like;
   out["closest"] = a.behaves_like.empty() ? nlohmann::json(nullptr)
                                           : nlohmann::json(a.behaves_like.front().impl);
+  // The closest pipeline in one object: its share and whether the kernel stays in its bound.
+  if (a.behaves_like.empty()) {
+    out["closest_pipeline"] = nullptr;
+  } else {
+    const BehavesLike& best = a.behaves_like.front();
+    out["closest_pipeline"] = {
+        {"impl", best.impl},
+        {"summary", best.summary},
+        {"share", like.front()["share"]},
+        {"within_bound",
+         best.within_bound ? nlohmann::json(*best.within_bound) : nlohmann::json(nullptr)}};
+  }
   return out;
 }
 
@@ -346,6 +369,18 @@ std::string grade_analysis_csv(const GradeAnalysis& a) {
                        has_abs ? hex_float(b.absolute.site.x_b) : "");
   }
   return out;
+}
+
+std::string grade_plot_data(const GradeAnalysis& a) {
+  return audit::plot_data(std::vector<audit::PlotSeries>{{"kernel", a.bucket_max_rel}});
+}
+
+std::string grade_plot_script(const GradeAnalysis& a, const std::string& title,
+                              const std::string& data_file, const std::string& png_file,
+                              const std::string& svg_file) {
+  return audit::plot_script(
+      {title, "max |(y - expected) pair| / (a |x pair|) per position bucket", a.thresholds},
+      {"kernel"}, data_file, png_file, svg_file);
 }
 
 }  // namespace ropecheck::vectors

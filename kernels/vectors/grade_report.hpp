@@ -50,6 +50,7 @@ inline constexpr std::array<std::string_view, 7> kNormUlpBuckets = {
 // for bit, and (closest one only) whether the kernel stays within that pipeline's bound.
 struct BehavesLike {
   std::string impl;                  // registry name "form:pipeline"
+  std::string summary;               // the pipeline's one line: what real stack it models
   std::uint64_t identical = 0;       // outputs bit for bit equal to the kernel's
   std::string not_applicable;        // why the pipeline could not run on this set, else empty
   std::optional<bool> within_bound;  // closest only; nullopt when the pipeline has no bound
@@ -68,6 +69,8 @@ struct GradeAnalysis {
   PairWorst worst_relative;  // over every band
   double max_norm_ulps = 0;  // the largest pair error in ulps of the pair norm
   std::array<std::uint64_t, 7> norm_histogram{};
+  // Per plot bucket of the audit (audit::bucket_of): the largest rel, -1 where no position.
+  std::vector<double> bucket_max_rel;
   std::vector<BehavesLike> behaves_like;  // most identical first; ties in registry order
 };
 
@@ -84,5 +87,12 @@ nlohmann::json grade_analysis_json(const GradeReport& report, const GradeAnalysi
 
 // One row per band: the relative and absolute worst with the worst input in hex.
 std::string grade_analysis_csv(const GradeAnalysis& analysis);
+
+// The error-against-position plot of `grade --out`, drawn by the audit's plotting: the data
+// (max rel per plot bucket) and the gnuplot script naming data_file, png_file and svg_file.
+std::string grade_plot_data(const GradeAnalysis& analysis);
+std::string grade_plot_script(const GradeAnalysis& analysis, const std::string& title,
+                              const std::string& data_file, const std::string& png_file,
+                              const std::string& svg_file);
 
 }  // namespace ropecheck::vectors

@@ -1,10 +1,12 @@
 // Grading statistics on hand-built vector sets, and the grade report (bands, safe up to, bound
 // margin, behaves like) on registry outputs with and without a planted bug.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 
+#include "audit/audit_engine.hpp"
 #include "core/config_error.hpp"
 #include "impl/implementation.hpp"
 #include "kernels/vectors/grade_report.hpp"
@@ -248,6 +250,13 @@ TEST(GradeReport, RegistryOutputsBehaveLikeTheirPipelineOnEveryOutput) {
   const std::string text = format_grade_analysis(report, a);
   EXPECT_NE(text.find("on 100.00 % of outputs; within that pipeline's bound"), std::string::npos)
       << text;
+  // The closest pipeline is named with what it models.
+  const std::string summary(find_implementation(a.behaves_like.front().impl).pipeline->summary);
+  EXPECT_NE(text.find("` (" + summary + ") on 100.00 %"), std::string::npos) << text;
+  // The margin's position in plain digits, as a user greps for it.
+  EXPECT_NE(text.find(fmt::format("at its worst, position {} (token", report.margin_site->position)),
+            std::string::npos)
+      << text;
 }
 
 TEST(GradeReport, AFlippedSineAtOnePositionIsLocatedEverywhere) {
@@ -262,6 +271,17 @@ TEST(GradeReport, AFlippedSineAtOnePositionIsLocatedEverywhere) {
   }
   EXPECT_EQ(a.worst_relative.site.position, 2000);
   EXPECT_GT(a.worst_relative.error, 1e-2);
+  // The plot's curve: the bucket of 2000 holds the worst error, the bucket of 1000 stays low.
+  EXPECT_EQ(a.bucket_max_rel.at(static_cast<std::size_t>(audit::bucket_of(2000))),
+            a.worst_relative.error);
+  EXPECT_LT(a.bucket_max_rel.at(static_cast<std::size_t>(audit::bucket_of(1000))), 1e-3);
+  EXPECT_EQ(a.bucket_max_rel.at(static_cast<std::size_t>(audit::bucket_of(500))), -1);
+  const std::string data = grade_plot_data(a);
+  EXPECT_EQ(data.rfind("# bucket_start_position kernel\n", 0), 0u) << data;
+  // A header and one line per bucket holding a position: 1, 2, 3, 100, 1000, 2000 and 4000 each
+  // have their own (four buckets per octave of 1 + m); 0 is off the log axis, as in the audit.
+  const auto lines = static_cast<std::size_t>(std::count(data.begin(), data.end(), '\n'));
+  EXPECT_EQ(lines, 1u + 7u) << data;
   ASSERT_EQ(a.bands.size(), 2u);
   EXPECT_EQ(a.bands[1].relative.site.position, 2000);
   EXPECT_LT(a.bands.front().relative.error, 1e-3);  // the band below stays accurate

@@ -213,12 +213,20 @@ def case_grade_report(work):
     clean = run("grade", str(vectors), str(work / "clean.safetensors"), "--bound", "f32",
                 "--out", str(work / "clean"), expect=0)
     print(clean.stdout)
-    check("computes like `elementwise:f32` on 100.00 % of outputs; within that pipeline's bound"
-          in clean.stdout, clean.stdout)
+    check("computes like `elementwise:f32` (Hugging Face float32: " in clean.stdout and
+          ") on 100.00 % of outputs; within that pipeline's bound" in clean.stdout, clean.stdout)
     check("T=0.001: >=4000  T=0.01: >=4000" in clean.stdout, clean.stdout)
     check("of the pipeline f32 bound at its worst, position" in clean.stdout, clean.stdout)
     check(sorted(p.name for p in (work / "clean").iterdir()) ==
-          ["report.txt", "results.csv", "results.json"], list((work / "clean").iterdir()))
+          ["error_vs_position.dat", "error_vs_position.gp", "error_vs_position.png",
+           "error_vs_position.svg", "report.txt", "results.csv", "results.json"],
+          list((work / "clean").iterdir()))
+    check((work / "clean" / "error_vs_position.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n",
+          "error_vs_position.png is not a PNG")
+    # The plot's data: one column of the kernel's worst rel per bucket, all under 1e-3 here.
+    rows = [line.split() for line in
+            (work / "clean" / "error_vs_position.dat").read_text().splitlines()[1:]]
+    check(len(rows) > 0 and all(len(r) == 2 and float(r[1]) < 1e-3 for r in rows), rows)
     check((work / "clean" / "report.txt").read_text() == clean.stdout, "report.txt differs")
     report = json.loads((work / "clean" / "results.json").read_text())
     check(report["closest"] == "elementwise:f32" or
