@@ -7,6 +7,8 @@
 #include <random>
 #include <string>
 
+#include "audit/audit_engine.hpp"
+#include "audit/position_spec.hpp"
 #include "kernels/plugin/check_run.hpp"
 #include "properties/error_model.hpp"
 #include "properties/harness.hpp"
@@ -134,6 +136,46 @@ SweepResult position_sweep(const properties::Subject& subject,
                            model, positions.size(), positions.back(), worst_ratio, worst_position);
   }
   return result;
+}
+
+SweepSummary summarise_sweep(const std::vector<SweepPoint>& points) {
+  SweepSummary out;
+  out.thresholds = {1e-3, 1e-2};
+  out.safe.resize(out.thresholds.size());
+  if (points.empty()) return out;
+  // The audit's options carry what its band and safe-position helpers read.
+  audit::AuditOptions o;
+  for (const SweepPoint& p : points) o.positions.push_back(p.position);
+  std::sort(o.positions.begin(), o.positions.end());
+  o.band_edges = audit::parse_band_edges(audit::kDefaultBandEdges, "band_edges");
+  // The sweep reaches twice the battery's range: positions past 2^31 join the last band.
+  if (o.positions.back() > o.band_edges.back()) o.band_edges.back() = o.positions.back();
+  o.thresholds = out.thresholds;
+  std::vector<SweepBand> bands(o.band_edges.size() - 1);
+  for (std::size_t b = 0; b < bands.size(); ++b)
+    bands[b].lo = o.band_edges[b], bands[b].hi = o.band_edges[b + 1];
+  bands.back().closed = true;
+  std::vector<std::optional<std::int64_t>> first_over(out.thresholds.size());
+  std::optional<std::int64_t> first_outside;
+  for (const SweepPoint& p : points) {
+    SweepBand& band = bands[audit::band_of(o, p.position)];
+    if (band.positions++ == 0 || p.max_error > band.max_error)
+      band.max_error = p.max_error, band.max_error_position = p.position;
+    if (band.positions == 1 || p.max_ratio > band.max_ratio)
+      band.max_ratio = p.max_ratio, band.max_ratio_position = p.position;
+    // !(x <= t) rather than x > t: a NaN is over every limit.
+    for (std::size_t t = 0; t < out.thresholds.size(); ++t)
+      if (!(p.max_error <= out.thresholds[t]) && (!first_over[t] || p.position < *first_over[t]))
+        first_over[t] = p.position;
+    if (!(p.max_ratio <= 1) && (!first_outside || p.position < *first_outside))
+      first_outside = p.position;
+  }
+  for (const SweepBand& band : bands)
+    if (band.positions > 0) out.bands.push_back(band);
+  for (std::size_t t = 0; t < out.thresholds.size(); ++t)
+    out.safe[t] = {audit::safe_position(o, first_over[t]), first_over[t].has_value()};
+  out.within_bound = {audit::safe_position(o, first_outside), first_outside.has_value()};
+  return out;
 }
 
 }  // namespace ropecheck::kernels

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "properties/battery.hpp"
@@ -30,6 +31,36 @@ struct SweepResult {
 SweepResult position_sweep(const properties::Subject& subject,
                            const properties::NamedConfig& config, std::int64_t max_position,
                            std::uint64_t seed);
+
+// The sweep reported as the audit reports a precision run (audit/, spec/audit.md): one row per
+// position band of the audit's default bands holding sweep positions.
+struct SweepBand {
+  std::int64_t lo = 0, hi = 0;
+  bool closed = false;  // the last band: [lo, hi]
+  std::size_t positions = 0;
+  double max_error = 0;  // max |y - exact| (inputs in [-1, 1], as the audit's)
+  std::int64_t max_error_position = 0;
+  double max_ratio = 0;  // max |y - exact| / bound
+  std::int64_t max_ratio_position = 0;
+};
+
+// "Safe up to" by the audit's definition over the sweep's positions: the largest position below
+// the first one over the limit (the whole range when none is: `exceeded` false).
+struct SweepSafe {
+  std::optional<std::int64_t> safe_up_to;  // nullopt: the first position is already over
+  bool exceeded = false;
+};
+
+struct SweepSummary {
+  std::vector<SweepBand> bands;
+  std::vector<double> thresholds;  // on max |y - exact|: the audit's defaults
+  std::vector<SweepSafe> safe;     // per threshold
+  SweepSafe within_bound;          // error / bound <= 1
+};
+
+// Bands and safe-up-to of a sweep (empty bands when it has no point), with the audit's band
+// edges and thresholds 1e-3 and 1e-2 (the last edge extended to the largest position).
+SweepSummary summarise_sweep(const std::vector<SweepPoint>& points);
 
 // The sweep's positions: 0 and every 2^k and 3 * 2^(k-1) not above max_position.
 std::vector<std::int64_t> sweep_positions(std::int64_t max_position);
