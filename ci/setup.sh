@@ -8,7 +8,7 @@ packages=(
   libeigen3-dev libboost-dev libmpfr-dev libgmp-dev
   libgtest-dev librapidcheck-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev
-  python3 python3-mpmath python3-numpy gnuplot-nox
+  python3 python3-mpmath python3-numpy python3-torch gnuplot-nox
   clang-14 libclang-rt-14-dev
 )
 

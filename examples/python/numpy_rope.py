@@ -41,9 +41,12 @@ def read_safetensors(path):
     return tensors, metadata
 
 
-def write_safetensors(path, tensors):
-    """Writes {name: (safetensors dtype, NumPy array)} as a .safetensors file."""
+def write_safetensors(path, tensors, metadata=None):
+    """Writes {name: (safetensors dtype, NumPy array)} as a .safetensors file, with an optional
+    {str: str} __metadata__."""
     header, blobs, offset = {}, [], 0
+    if metadata:
+        header["__metadata__"] = dict(metadata)
     for name, (dtype, array) in tensors.items():
         blob = np.ascontiguousarray(array).astype(SAFETENSORS_TO_NUMPY[dtype]).tobytes()
         header[name] = {"dtype": dtype, "shape": list(array.shape),
