@@ -284,10 +284,12 @@ def hf_modules(family):
 
 def hf_config(setup, family, Config):
     """A transformers config of `family` holding the set's RoPE (one head of head_dim)."""
-    partial = setup.rotary_dim / setup.head_dim
+    # DeepSeek-V3's config describes the rotated slice alone (its head_dim is the rope width).
+    partial = 1.0 if family == "deepseek_v3" else setup.rotary_dim / setup.head_dim
     rope = {"rope_type": setup.rope_type, **setup.file_parameters}
-    common = {"hidden_size": setup.head_dim, "num_attention_heads": 1, "num_key_value_heads": 1,
-              "num_hidden_layers": 1}
+    common = {"hidden_size": setup.head_dim, "num_attention_heads": 1, "num_hidden_layers": 1}
+    if family != "gpt_neox":  # GPT-NeoX has no separate key/value heads
+        common["num_key_value_heads"] = 1
     if setup.max_position_embeddings is not None:
         common["max_position_embeddings"] = int(setup.max_position_embeddings)
     if family == "deepseek_v3":

@@ -65,10 +65,10 @@ std::string error_text(double e) {
   return std::isinf(e) ? "inf (NaN/inf)" : fmt::format("{:.2e}", e);
 }
 
-// " (2^20-1)" where the audit's short form differs from the plain number, else "".
+// "2^20-1, " where the audit's short form differs from the plain number, else "".
 std::string position_alias(std::int64_t position) {
   const std::string alias = audit::format_position(position);
-  return alias == std::to_string(position) ? "" : " (" + alias + ")";
+  return alias == std::to_string(position) ? "" : alias + ", ";
 }
 
 std::string input_text(const OutputSite& s) {
@@ -265,7 +265,7 @@ std::string format_grade_analysis(const GradeReport& report, const GradeAnalysis
     out += fmt::format("bound margin: 0 of the {} bound (every output bit-exact)\n", report.bound);
   else
     out += fmt::format(
-        "bound margin: {} of the {} bound at its worst, position {}{} (token {} head "
+        "bound margin: {} of the {} bound at its worst, position {} ({}token {} head "
         "{} channel {})\n",
         std::isinf(report.margin) ? std::string("inf") : fmt::format("{:.3g}", report.margin),
         report.bound, report.margin_site->position,

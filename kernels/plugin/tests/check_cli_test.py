@@ -62,6 +62,32 @@ def correct_passes():
         data = json.load(open(report))
         if data["passed"] is not True or len(data["subjects"]) != 3:
             sys.exit(f"unexpected JSON {json.dumps(data)[:400]}")
+        # The margins and the sweep's bands: in the summary, and as numbers in JUnit and JSON.
+        expect_in(stdout, ["bound margin per property", "safe<=0.001  safe<=0.01  safe<=bound"])
+        cases = list(root.iter("testcase"))
+        for case in cases:
+            props = {p.get("name"): p.get("value") for p in case.iter("property")}
+            if "margin" in props and not float(props["margin"]) <= 1:
+                sys.exit(f"a passing testcase with margin over 1: {case.attrib} {props}")
+        agreement = [{p.get("name"): p.get("value") for p in c.iter("property")}
+                     for c in cases if c.get("name") == "reference_agreement"]
+        if not agreement or not all(0 < float(p["margin"]) <= 1 and int(p["cases"]) > 0
+                                    for p in agreement):
+            sys.exit(f"reference_agreement testcases without a margin in (0, 1]: {agreement}")
+        sweeps = [{p.get("name"): p.get("value") for p in c.iter("property")}
+                  for c in cases if c.get("name") == "position-sweep"]
+        if not sweeps or not all(p["safe_up_to_bound"].startswith(">=") for p in sweeps):
+            sys.exit(f"position-sweep testcases of a correct kernel must never leave the bound: {sweeps}")
+        for subject in data["subjects"]:
+            margins = {m["property"]: m["margin"] for m in subject["margins"]}
+            if not 0 < margins.get("reference_agreement", 0) <= 1:
+                sys.exit(f"{subject['subject']}: reference_agreement margin {margins}")
+            for config in subject["configs"]:
+                if "not_applicable" in config:
+                    continue
+                within = config["position_sweep_report"]["within_bound"]
+                if within["exceeded"] or not config["position_sweep_report"]["bands"]:
+                    sys.exit(f"{subject['subject']} {config['config']}: sweep {within}")
 
 
 def broken(kernel):
