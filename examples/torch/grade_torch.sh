@@ -14,17 +14,18 @@ if [ $# -lt 2 ]; then
   sed -n '2,12p' "$0" >&2
   exit 2
 fi
-ropecheck=$1
-out=$2
+ropecheck=$(realpath "$1")
+mkdir -p "$2"
+out=$(realpath "$2")
 shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 python=${PYTHON:-/usr/bin/python3}
 preset=${PRESET:-llama-3.1-8b}
 positions=${POSITIONS:-0..511,log:512..2^31-1:1536}
 heads=${HEADS:-2}
-mkdir -p "$out"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+cd "$work"  # the sets and outputs are named relative to it, so the reports name no temporary path
 
 {
   echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -41,10 +42,10 @@ status=0
 for dtype in f32 bf16; do
   bound=$([ "$dtype" = f32 ] && echo f32 || echo bf16-hf)
   "$ropecheck" vectors --preset "$preset" --dtype "$dtype" --positions "$positions" \
-    --heads "$heads" --out "$work/v_$dtype.safetensors" >/dev/null
-  "$python" "$here/rope_torch.py" "$work/v_$dtype.safetensors" "$work/y_$dtype.safetensors" "$@" \
+    --heads "$heads" --out "v_$dtype.safetensors" >/dev/null
+  "$python" "$here/rope_torch.py" "v_$dtype.safetensors" "y_$dtype.safetensors" "$@" \
     | tee -a "$out/machine.txt"
-  "$ropecheck" grade "$work/v_$dtype.safetensors" "$work/y_$dtype.safetensors" --bound "$bound" \
+  "$ropecheck" grade "v_$dtype.safetensors" "y_$dtype.safetensors" --bound "$bound" \
     --out "$out/$dtype" || status=$?
 done
 exit "$status"
