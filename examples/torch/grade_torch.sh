@@ -32,7 +32,7 @@ cd "$work"  # the sets and outputs are named relative to it, so the reports name
   echo "machine: $(uname -m), $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) cores"
   echo "os: $(. /etc/os-release && echo "$PRETTY_NAME")"
   echo "python: $("$python" -c 'import sys; print(sys.version.split()[0])')"
-  echo "torch: $("$python" -c 'import torch; print(torch.__version__)')"
+  echo "torch: $("$python" -c 'import torch; print(torch.__version__)')$(dpkg-query -W -f ' (Debian python3-torch ${Version})' python3-torch 2>/dev/null || true)"
   echo "transformers: $("$python" -c 'import transformers; print(transformers.__version__)' 2>/dev/null || echo 'not installed')"
   echo "ropecheck: $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo "set: --preset $preset --positions '$positions' --heads $heads"
