@@ -110,7 +110,7 @@ std::vector<BehavesLike> behaves_like(const VectorSet& set, std::span<const doub
   std::vector<BehavesLike> out;
   for (const Implementation& impl : all_implementations()) {
     if (impl.dtype() != set.dtype) continue;
-    BehavesLike b{impl.name(), std::string(impl.pipeline->summary), 0, {}, std::nullopt};
+    BehavesLike b{impl.name(), 0, {}, std::nullopt, std::string(impl.pipeline->summary)};
     // One pipeline's outputs at a time: a set of 2^24 values is 128 MiB of them.
     std::vector<double> theirs;
     try {

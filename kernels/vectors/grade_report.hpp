@@ -50,10 +50,10 @@ inline constexpr std::array<std::string_view, 7> kNormUlpBuckets = {
 // for bit, and (closest one only) whether the kernel stays within that pipeline's bound.
 struct BehavesLike {
   std::string impl;                  // registry name "form:pipeline"
-  std::string summary;               // the pipeline's one line: what real stack it models
   std::uint64_t identical = 0;       // outputs bit for bit equal to the kernel's
   std::string not_applicable;        // why the pipeline could not run on this set, else empty
   std::optional<bool> within_bound;  // closest only; nullopt when the pipeline has no bound
+  std::string summary;               // the pipeline's one line: what real stack it models
 };
 
 struct GradeAnalysis {
