@@ -70,6 +70,7 @@ SweepResult position_sweep(const properties::Subject& subject,
     f.detail = fmt::format("could not run: {}", failure.what());
     return result;
   }
+  f.cases = static_cast<int>(positions.size());  // one case per swept position
 
   // The exact outputs and the bound come from the battery's own Harness, so the sweep holds a
   // kernel to exactly the bound reference_agreement does (final rounding to storage included).
