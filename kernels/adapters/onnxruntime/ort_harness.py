@@ -24,13 +24,18 @@ def checked(command, what):
     return proc
 
 
-def make_set(ropecheck, workdir, name, config, dtype, positions, heads=2, seed=0):
-    """A vector set NAME.safetensors and its cos/sin cache NAME.cos_sin.safetensors."""
+def make_set(ropecheck, workdir, name, config, dtype, positions, heads=2, seed=0, preset=None,
+             layout=None):
+    """A vector set NAME.safetensors and its cos/sin cache NAME.cos_sin.safetensors, from a
+    config (a dict of Hugging Face keys) or a preset, with an optional layout override."""
     vectors = os.path.join(workdir, f"{name}.safetensors")
     cos_sin = os.path.join(workdir, f"{name}.cos_sin.safetensors")
-    checked([ropecheck, "vectors", "--config", json.dumps(config), "--dtype", dtype,
-             "--positions", positions, "--heads", str(heads), "--seed", str(seed),
-             "--out", vectors, "--cos-sin", cos_sin], "ropecheck vectors")
+    source = ["--preset", preset] if preset else ["--config", json.dumps(config)]
+    if layout:
+        source += ["--layout", layout]
+    checked([ropecheck, "vectors", *source, "--dtype", dtype, "--positions", positions,
+             "--heads", str(heads), "--seed", str(seed), "--out", vectors, "--cos-sin", cos_sin],
+            "ropecheck vectors")
     return vectors, cos_sin
 
 
