@@ -154,9 +154,9 @@ Runner add_vectors_command(CLI::App& app) {
     const vectors::VectorSpec spec = build_spec(*args);
     check_out(args->out);  // refuse a bad or unwritable target before the work
     if (!args->cos_sin.empty()) {
-      if (vectors::vector_layout_for(args->cos_sin, "--cos-sin") !=
-          vectors::VectorLayout::safetensors_file)
-        throw ConfigError("--cos-sin", "the cos/sin cache is written as FILE.safetensors");
+      if (!args->cos_sin.ends_with(".safetensors"))
+        throw ConfigError("--cos-sin", fmt::format("\"{}\": the cos/sin cache is written as "
+                                                   "FILE.safetensors", args->cos_sin));
       check_output_file(args->cos_sin, "--cos-sin");
     }
     const vectors::VectorSet set = vectors::generate_vectors(spec);
