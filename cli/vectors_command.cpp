@@ -100,7 +100,8 @@ std::string write_set(const vectors::VectorSet& set, const std::string& out) {
 std::string encode_cos_sin(const vectors::VectorSet& set) {
   const reference::Reference oracle(set.config, set.seq_len);
   const std::int64_t pairs = set.config.pairs();
-  const std::size_t bytes = static_cast<std::size_t>(set.tokens() * pairs) * kernels::dtype_size(set.dtype);
+  const std::size_t bytes =
+      static_cast<std::size_t>(set.tokens() * pairs) * kernels::dtype_size(set.dtype);
   vectors::SafetensorsFile file;
   file.metadata = set.metadata;
   file.metadata["cos_sin"] =

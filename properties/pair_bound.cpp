@@ -15,8 +15,8 @@ PairBounds::PairBounds(std::string_view pipeline, const RopeConfig& config, std:
   for (int pair = 0; pair < config.pairs(); ++pair) theta_.push_back(oracle.theta(pair));
 }
 
-PairBounds::PairBounds(const CacheRotation& cache, const RopeConfig& config,
-                       std::int64_t seq_len, const reference::Reference& oracle, Dtype storage)
+PairBounds::PairBounds(const CacheRotation& cache, const RopeConfig& config, std::int64_t seq_len,
+                       const reference::Reference& oracle, Dtype storage)
     : cache_(cache),
       config_(config),
       seq_len_(seq_len),
@@ -26,7 +26,8 @@ PairBounds::PairBounds(const CacheRotation& cache, const RopeConfig& config,
 }
 
 const PipelineDescription& PairBounds::pipeline() const {
-  if (pipeline_ == nullptr) throw std::logic_error("PairBounds: a cos/sin-cache model has no pipeline");
+  if (pipeline_ == nullptr)
+    throw std::logic_error("PairBounds: a cos/sin-cache model has no pipeline");
   return *pipeline_;
 }
 

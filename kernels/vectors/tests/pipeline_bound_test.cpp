@@ -80,16 +80,14 @@ TEST(PipelineBound, RefusesUnknownNamesAndOtherDtypes) {
 // kernels"), by hand for one unit pair: M (u_T + gamma_2(u_A) (1 + u_T)) X + eta_T X + 2 eta_A,
 // the final rounding to f16 when the f32 rotation is wider, and the reference's u64 |y|.
 TEST(PipelineBound, CacheBoundIsTheTablesAndRotationsRoundingAtEveryPosition) {
-  const double u32 = 0x1p-24, u16 = 0x1p-11, eta32 = 0x1p-150;
-  const double rotation = 1.25 * (u32 + 2 * u32 / (1 - 2 * u32) * (1 + u32)) + 3 * eta32;
+  const double u32 = 0x1p-24, u16 = 0x1p-11, eta32 = 0x1p-150, eta16 = 0x1p-25;
+  const double gamma2 = 2 * u32 / (1 - 2 * u32);  // the rotation in f32, in both cases
   const double reference = 0x1p-53 + std::numeric_limits<double>::denorm_min();
+  const double f32_rotation = 1.25 * (u32 + gamma2 * (1 + u32)) + eta32 + 2 * eta32;
+  const double f16_rotation = 1.25 * (u16 + gamma2 * (1 + u16)) + eta16 + 2 * eta32;
   for (const auto& [dtype, expected] :
-       {std::pair{Dtype::f32, rotation + reference},
-        std::pair{Dtype::f16, 1.25 * (u16 + 2 * u32 / (1 - 2 * u32) * (1 + u16)) + 0x1p-25 +
-                                  2 * eta32 + u16 * (1 + 1.25 * (u16 + 2 * u32 / (1 - 2 * u32) *
-                                                                          (1 + u16)) +
-                                                     0x1p-25 + 2 * eta32) +
-                                  0x1p-25 + reference}}) {
+       {std::pair{Dtype::f32, f32_rotation + reference},
+        std::pair{Dtype::f16, f16_rotation + u16 * (1 + f16_rotation) + eta16 + reference}}) {
     const VectorSet set = make_set(dtype, kPartial);
     const GradeBound bound = pipeline_bound(set, "cache:f32");
     EXPECT_EQ(bound.label, "cos/sin cache, rotation in f32");
