@@ -42,6 +42,17 @@ def expect(name, got_exit, wanted_exit, stdout, results):
         failures.append(f"{name}: grade exited {got_exit}, expected {wanted_exit}\n{stdout}")
 
 
+def named_finding(name, stdout, results):
+    """The grade's finding: a FAIL line naming the cache bound and the first violating output."""
+    lines = [line for line in stdout.splitlines() if line.startswith("FAIL")]
+    first = results.get("first_violation")
+    if len(lines) != 1 or "cos/sin cache, rotation in f32" not in lines[0] or first is None or \
+            f"token {first['token']} " not in lines[0]:
+        failures.append(f"{name}: no finding naming the bound and the first violation\n{stdout}")
+    else:
+        print(f"    {lines[0]}")
+
+
 def band_errors(results):
     return [(b["lo"], float(b["max_rel_err"]["error"])) for b in results["bands"]
             if b["max_rel_err"] is not None]
@@ -80,8 +91,7 @@ with tempfile.TemporaryDirectory() as work:
     y = h.run_ort(ORT_DIR, model, vectors, os.path.join(work, "swap.npy"), 3, cos_sin)
     code, out, results = h.grade(ROPECHECK, vectors, y, "cache:f32", os.path.join(work, "swap.g"))
     expect("planted layout swap", code, 1, out, results)
-    if "FAIL" not in out or results.get("first_violation") is None:
-        failures.append(f"planted layout swap: no named first violation\n{out}")
+    named_finding("planted layout swap", out, results)
 
     # Planted: every token reads the cache row of position + 1 (opset 23 and contrib).
     for op in ("contrib", "onnx23"):
@@ -93,8 +103,7 @@ with tempfile.TemporaryDirectory() as work:
         code, out, results = h.grade(ROPECHECK, vectors, y, "cache:f32",
                                      os.path.join(work, f"shift-{op}.g"))
         expect(f"planted position + 1 ({op})", code, 1, out, results)
-        if "FAIL" not in out or results.get("first_violation") is None:
-            failures.append(f"planted position + 1 ({op}): no named first violation\n{out}")
+        named_finding(f"planted position + 1 ({op})", out, results)
 
     # The deployed recipe: tables built with an f32 angle, as ONNX exports build them.
     vectors, _ = h.make_set(ROPECHECK, work, "export", config("half", False), "f32",
