@@ -8,7 +8,7 @@ packages=(
   libeigen3-dev libboost-dev libmpfr-dev libgmp-dev
   libgtest-dev librapidcheck-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev
-  python3 python3-mpmath python3-numpy python3-torch gnuplot-nox
+  python3 python3-mpmath python3-numpy python3-torch python3-onnx gnuplot-nox
   clang-14 libclang-rt-14-dev
 )
 
@@ -25,7 +25,8 @@ for package in "${packages[@]}"; do
   fi
 done
 
-# npm fetches llama.cpp's ggml libraries for the ggml adapter (ci/ggml.sh). Any npm will do; a
+# npm fetches llama.cpp's ggml libraries for the ggml adapter (ci/ggml.sh) and ONNX Runtime for
+# its RotaryEmbedding test (ci/onnxruntime.sh, run by node). Any npm will do; a
 # machine with Node.js from elsewhere already has one, so only ask Debian when there is none.
 if ! command -v npm >/dev/null 2>&1; then
   missing+=(nodejs npm)

@@ -27,6 +27,9 @@ setup() {
   local dir
   dir=$(bash ci/ggml.sh | sed -n 's/^ROPECHECK_GGML_DIR=//p')
   export ROPECHECK_GGML_DIR="$dir"
+  # ONNX Runtime (onnxruntime-node) for the RotaryEmbedding golden-vector test, likewise.
+  dir=$(bash ci/onnxruntime.sh | sed -n 's/^ROPECHECK_ORT_DIR=//p')
+  export ROPECHECK_ORT_DIR="$dir"
 }
 
 phase setup setup

@@ -4,8 +4,9 @@
 # build, ctest, fuzz, sanitized build, sanitized tests. A developers' tool, not a test.
 #   ci/timing.sh [DIR]   clone into DIR and keep it, with the run's log in DIR.log (default: a
 #                        new temporary directory, removed at the end)
-# The clone reuses this checkout's ggml download (.cache/ggml) when there is one, so that the
-# set-up phase does not time the network; set ROPECHECK_GGML_PREFIX to choose another.
+# The clone reuses this checkout's ggml and ONNX Runtime downloads (.cache/ggml,
+# .cache/onnxruntime) when there are, so that the set-up phase does not time the network; set
+# ROPECHECK_GGML_PREFIX or ROPECHECK_ORT_PREFIX to choose others.
 # On a machine shared with other jobs wall times stretch but CPU times hardly move: compare CPU
 # times, and read "CPU/cores" as what the phase would take on this machine idle (a lower bound:
 # a phase can also be held up by its longest single job).
@@ -31,6 +32,9 @@ fi
 git clone --quiet "$source_dir" "$clone"
 if [ -z "${ROPECHECK_GGML_PREFIX:-}" ] && [ -f "$source_dir/.cache/ggml/.installed" ]; then
   export ROPECHECK_GGML_PREFIX="$source_dir/.cache/ggml"
+fi
+if [ -z "${ROPECHECK_ORT_PREFIX:-}" ] && [ -f "$source_dir/.cache/onnxruntime/.installed" ]; then
+  export ROPECHECK_ORT_PREFIX="$source_dir/.cache/onnxruntime"
 fi
 
 times="$clone.phase-times"

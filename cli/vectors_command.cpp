@@ -14,14 +14,18 @@
 #include "core/json_input.hpp"
 #include "core/parse_number.hpp"
 #include "core/presets.hpp"
+#include "kernels/plugin/cos_sin_tables.hpp"
+#include "kernels/plugin/dtype_codec.hpp"
+#include "kernels/vectors/safetensors.hpp"
 #include "kernels/vectors/vector_files.hpp"
+#include "reference/reference.hpp"
 
 namespace ropecheck::cli {
 namespace {
 
 struct VectorsArgs {
   std::string preset, hf_config, config_json, layer_type = "full_attention", layout;
-  std::string dtype, positions, out;
+  std::string dtype, positions, out, cos_sin;
   std::string heads = "2", seed = "0", seq_len;  // parsed strictly (core/parse_number.hpp)
 };
 
@@ -89,6 +93,35 @@ std::string write_set(const vectors::VectorSet& set, const std::string& out) {
   return out + "/{x,positions,expected}.npy and meta.json";
 }
 
+// The correctly rounded cos/sin cache of the set's positions, the tables a cos/sin-cache kernel
+// (ONNX Runtime's RotaryEmbedding, vLLM) is fed: row t holds RN(a cos(m_t theta_i)) and
+// RN(a sin(m_t theta_i)) in the set's dtype, from the one table builder the plugin check uses,
+// so such a kernel is judged on its rotation alone.
+std::string encode_cos_sin(const vectors::VectorSet& set) {
+  const reference::Reference oracle(set.config, set.seq_len);
+  const std::int64_t pairs = set.config.pairs();
+  const std::size_t bytes =
+      static_cast<std::size_t>(set.tokens() * pairs) * kernels::dtype_size(set.dtype);
+  vectors::SafetensorsFile file;
+  file.metadata = set.metadata;
+  file.metadata["cos_sin"] =
+      "row t, pair i: RN(a cos(positions[t] theta_i)) and RN(a sin(positions[t] theta_i)) in "
+      "dtype, correctly rounded (spec/kernel-abi.md 6.3)";
+  for (const char* name : {"cos", "sin"})
+    file.tensors.push_back({name, {vectors::tensor_dtype(set.dtype), {set.tokens(), pairs},
+                                   std::vector<unsigned char>(bytes)}});
+  kernels::fill_cos_sin(oracle, set.positions, set.dtype, file.tensors[0].tensor.data.data(),
+                        file.tensors[1].tensor.data.data());
+  return vectors::write_safetensors(file);
+}
+
+void write_cos_sin(const vectors::VectorSet& set, const std::string& out) {
+  const std::filesystem::path path(out);
+  OutputFiles files(path.has_parent_path() ? path.parent_path().string() : ".", "--cos-sin");
+  files.write(path.filename().string(), encode_cos_sin(set));
+  files.commit();
+}
+
 }  // namespace
 
 Runner add_vectors_command(CLI::App& app) {
@@ -115,14 +148,26 @@ Runner add_vectors_command(CLI::App& app) {
                   "FILE.safetensors, or a directory for x.npy, positions.npy, expected.npy and "
                   "meta.json")
       ->required();
+  sub->add_option("--cos-sin", args->cos_sin,
+                  "Also write FILE.safetensors: tensors cos and sin [tokens, rotary_dim/2], the "
+                  "correctly rounded cos/sin cache of the set's positions, in its dtype");
   return [args] {
     const vectors::VectorSpec spec = build_spec(*args);
     check_out(args->out);  // refuse a bad or unwritable target before the work
+    if (!args->cos_sin.empty()) {
+      if (!args->cos_sin.ends_with(".safetensors"))
+        throw ConfigError("--cos-sin", fmt::format("\"{}\": the cos/sin cache is written as "
+                                                   "FILE.safetensors", args->cos_sin));
+      check_output_file(args->cos_sin, "--cos-sin");
+    }
     const vectors::VectorSet set = vectors::generate_vectors(spec);
     const std::string written = write_set(set, args->out);
+    if (!args->cos_sin.empty()) write_cos_sin(set, args->cos_sin);
     std::cout << fmt::format("wrote {} tokens x {} heads x {} channels ({}, seed {}) to {}\n",
                              set.tokens(), set.heads, set.config.head_dim,
                              dtype_name(set.dtype), spec.seed, written);
+    if (!args->cos_sin.empty())
+      std::cout << fmt::format("wrote the correctly rounded cos/sin cache to {}\n", args->cos_sin);
     return int{kPass};
   };
 }

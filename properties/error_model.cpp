@@ -195,6 +195,27 @@ double eval_error(const PipelineDescription& p, const PairBoundInput& in, double
   return eval;
 }
 
+// The rotation's result `before_output` off the exact value, then a final rounding to storage
+// when the rotation ran wider than `dtype` (bf16-cache: relative u, or absolute eta of the storage
+// format when the result is subnormal there), another when the subject stores a coarser format
+// than `dtype`, and the reference's own rounding to f64.
+double with_storage(double before_output, Precision rotation, Dtype dtype,
+                    const PairBoundInput& in) {
+  const Precision storage_p = storage_precision(dtype);
+  double storage = precision_bits(rotation) > precision_bits(storage_p)
+                       ? unit_roundoff(storage_p) * (in.output_abs + before_output) +
+                             underflow_eta(storage_p)
+                       : 0;
+  // A subject storing a coarser format than the pipeline's own rounds once more: half an ulp
+  // relative (2^-p), or half its smallest subnormal below the normal range.
+  if (in.storage && format_traits(*in.storage).precision < format_traits(dtype).precision) {
+    const FormatTraits f = format_traits(*in.storage);
+    storage += std::ldexp(1.0, -f.precision) * (in.output_abs + before_output) +
+               std::ldexp(1.0, f.emin - f.precision);
+  }
+  return before_output + storage + kU64 * in.output_abs + std::numeric_limits<double>::denorm_min();
+}
+
 }  // namespace
 
 bool has_error_model(std::string_view pipeline) {
@@ -233,22 +254,21 @@ double output_error_bound(const PipelineDescription& p, const PairBoundInput& in
   const double before_output =
       kMargin * (a * x * (angle + eval) + gamma2(u_rotation) * a * (1 + eval) * x) +
       2 * underflow_eta(p.rotation);
-  // A final rounding to storage when the rotation ran wider (bf16-cache: relative u, or
-  // absolute eta of the storage format when the result is subnormal there).
-  const Precision storage_p = storage_precision(p.dtype);
-  double storage = precision_bits(p.rotation) > precision_bits(storage_p)
-                       ? unit_roundoff(storage_p) * (in.output_abs + before_output) +
-                             underflow_eta(storage_p)
-                       : 0;
-  // A subject storing a coarser format than the pipeline's own rounds once more: half an ulp
-  // relative (2^-p), or half its smallest subnormal below the normal range.
-  if (in.storage && format_traits(*in.storage).precision < format_traits(p.dtype).precision) {
-    const FormatTraits f = format_traits(*in.storage);
-    storage += std::ldexp(1.0, -f.precision) * (in.output_abs + before_output) +
-               std::ldexp(1.0, f.emin - f.precision);
-  }
-  // The reference's own rounding to f64.
-  return before_output + storage + kU64 * in.output_abs + std::numeric_limits<double>::denorm_min();
+  return with_storage(before_output, p.rotation, p.dtype, in);
+}
+
+double cache_output_error_bound(const CacheRotation& model, const PairBoundInput& in) {
+  if (!in.storage)
+    throw std::logic_error("cache_output_error_bound: the subject's storage format is needed");
+  const double a = in.attention;
+  const double x = in.input_sum;
+  // No angle: each table entry is RN(a cos(m theta)), within u_T of it relative, or eta_T
+  // absolute below the table format's normal range (a cos near a zero of cos, in f16).
+  const double eval = unit_roundoff(model.table);
+  const double before_output =
+      kMargin * (a * x * eval + gamma2(unit_roundoff(model.rotation)) * a * (1 + eval) * x) +
+      x * underflow_eta(model.table) + 2 * underflow_eta(model.rotation);
+  return with_storage(before_output, model.rotation, *in.storage, in);
 }
 
 }  // namespace ropecheck::properties

@@ -40,6 +40,19 @@ double output_error_bound(const PipelineDescription& pipeline, const PairBoundIn
 // the accepted names for any other name (never an infinite bound).
 double output_error_bound(std::string_view pipeline, const PairBoundInput& in);
 
+// A kernel handed correctly rounded cos/sin tables (spec/kernel-abi.md 6.3; ONNX Runtime's
+// RotaryEmbedding, vLLM's cache): it computes no angle, so its error is the table's rounding and
+// its rotation's (spec/precision.md, "Cos/sin-cache kernels").
+struct CacheRotation {
+  Precision table;     // the tables' format: each entry RN(a cos(m theta)) in it
+  Precision rotation;  // the arithmetic of x_a c - x_b s (f32 for ONNX Runtime's f16 kernels)
+};
+
+// Bound on |y_component - exact| for such a kernel storing `in.storage` (required): the tables'
+// rounding, the rotation's, the final rounding to storage when the rotation ran wider, and the
+// reference's own rounding to f64.
+double cache_output_error_bound(const CacheRotation& model, const PairBoundInput& in);
+
 // Whether `pipeline` names a registered pipeline, i.e. an error model.
 bool has_error_model(std::string_view pipeline);
 

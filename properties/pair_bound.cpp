@@ -1,6 +1,7 @@
 #include "properties/pair_bound.hpp"
 
 #include <cmath>
+#include <stdexcept>
 
 namespace ropecheck::properties {
 
@@ -12,6 +13,22 @@ PairBounds::PairBounds(std::string_view pipeline, const RopeConfig& config, std:
       attention_(oracle.attention_factor()),
       storage_(storage) {
   for (int pair = 0; pair < config.pairs(); ++pair) theta_.push_back(oracle.theta(pair));
+}
+
+PairBounds::PairBounds(const CacheRotation& cache, const RopeConfig& config, std::int64_t seq_len,
+                       const reference::Reference& oracle, Dtype storage)
+    : cache_(cache),
+      config_(config),
+      seq_len_(seq_len),
+      attention_(oracle.attention_factor()),
+      storage_(storage) {
+  for (int pair = 0; pair < config.pairs(); ++pair) theta_.push_back(oracle.theta(pair));
+}
+
+const PipelineDescription& PairBounds::pipeline() const {
+  if (pipeline_ == nullptr)
+    throw std::logic_error("PairBounds: a cos/sin-cache model has no pipeline");
+  return *pipeline_;
 }
 
 PairBoundInput PairBounds::input(int pair, std::int64_t position, double x_a, double x_b) const {
@@ -30,7 +47,8 @@ PairBoundInput PairBounds::input(int pair, std::int64_t position, double x_a, do
 }
 
 double PairBounds::bound(int pair, std::int64_t position, double x_a, double x_b) const {
-  return output_error_bound(*pipeline_, input(pair, position, x_a, x_b));
+  const PairBoundInput in = input(pair, position, x_a, x_b);
+  return cache_ ? cache_output_error_bound(*cache_, in) : output_error_bound(*pipeline_, in);
 }
 
 }  // namespace ropecheck::properties

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -22,6 +23,9 @@ class PairBounds {
   // Throws ConfigError("pipeline") when `pipeline` is not a registered pipeline.
   PairBounds(std::string_view pipeline, const RopeConfig& config, std::int64_t seq_len,
              const reference::Reference& oracle, Dtype storage);
+  // The bounds of a kernel handed correctly rounded cos/sin tables (cache_output_error_bound).
+  PairBounds(const CacheRotation& cache, const RopeConfig& config, std::int64_t seq_len,
+             const reference::Reference& oracle, Dtype storage);
   PairBounds(const PairBounds&) = delete;  // inputs point at config_
   PairBounds& operator=(const PairBounds&) = delete;
 
@@ -30,11 +34,13 @@ class PairBounds {
   // The bound on |y_a - exact_a| and |y_b - exact_b| for that pair.
   double bound(int pair, std::int64_t position, double x_a, double x_b) const;
 
-  const PipelineDescription& pipeline() const { return *pipeline_; }
+  // The claimed pipeline; throws std::logic_error for a cos/sin-cache model.
+  const PipelineDescription& pipeline() const;
   double attention() const { return attention_; }
 
  private:
-  const PipelineDescription* pipeline_;
+  const PipelineDescription* pipeline_ = nullptr;  // or
+  std::optional<CacheRotation> cache_;
   RopeConfig config_;
   std::int64_t seq_len_;
   double attention_;

@@ -10,8 +10,11 @@ namespace ropecheck::vectors {
 
 // The bound of `pipeline` for the outputs of `set`: rotated channels within the pipeline's bound
 // on |y - exact| (plus half an ulp, for expected's own rounding), pass-through channels equal
-// to their input. Throws ConfigError("--bound") for a name that is not a registry pipeline with
-// an error model, or a pipeline that stores another dtype than the set.
+// to their input. "cache:A" is instead a kernel handed the set's correctly rounded cos/sin tables
+// (in its dtype) that rotates in arithmetic A (f64, f32, bf16, f16): its bound is the tables' and
+// the rotation's rounding alone (properties::cache_output_error_bound). Throws
+// ConfigError("--bound") for a name that is not a registry pipeline with an error model or a
+// cache model, or a pipeline that stores another dtype than the set.
 GradeBound pipeline_bound(const VectorSet& set, const std::string& pipeline);
 
 // "exact, " and the pipelines whose bound applies to vectors of `dtype`, for messages.

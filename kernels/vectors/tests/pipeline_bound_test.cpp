@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "core/number_format.hpp"
 #include "impl/implementation.hpp"
@@ -70,7 +71,42 @@ TEST(PipelineBound, RefusesUnknownNamesAndOtherDtypes) {
   expect_config_error([&] { pipeline_bound(bf16, "nope"); }, "--bound", "unknown bound \"nope\"");
   const VectorSet f16 = make_set(Dtype::f16, kPartial);
   expect_config_error([&] { pipeline_bound(f16, "f32"); }, "--bound",
-                      "accepted: exact (or --max-ulp N)");
+                      "accepted: exact, cache:f64");
+  expect_config_error([&] { pipeline_bound(f16, "cache:f8"); }, "--bound",
+                      "unknown rotation arithmetic \"f8\"");
+}
+
+// The bound of a kernel fed correctly rounded cos/sin (spec/precision.md, "Cos/sin-cache
+// kernels"), by hand for one unit pair: M (u_T + gamma_2(u_A) (1 + u_T)) X + eta_T X + 2 eta_A,
+// the final rounding to f16 when the f32 rotation is wider, and the reference's u64 |y|.
+TEST(PipelineBound, CacheBoundIsTheTablesAndRotationsRoundingAtEveryPosition) {
+  const double u32 = 0x1p-24, u16 = 0x1p-11, eta32 = 0x1p-150, eta16 = 0x1p-25;
+  const double gamma2 = 2 * u32 / (1 - 2 * u32);  // the rotation in f32, in both cases
+  const double reference = 0x1p-53 + std::numeric_limits<double>::denorm_min();
+  const double f32_rotation = 1.25 * (u32 + gamma2 * (1 + u32)) + eta32 + 2 * eta32;
+  const double f16_rotation = 1.25 * (u16 + gamma2 * (1 + u16)) + eta16 + 2 * eta32;
+  for (const auto& [dtype, expected] :
+       {std::pair{Dtype::f32, f32_rotation + reference},
+        std::pair{Dtype::f16, f16_rotation + u16 * (1 + f16_rotation) + eta16 + reference}}) {
+    const VectorSet set = make_set(dtype, kPartial);
+    const GradeBound bound = pipeline_bound(set, "cache:f32");
+    EXPECT_EQ(bound.label, "cos/sin cache, rotation in f32");
+    for (std::int64_t position : {std::int64_t{0}, (std::int64_t{1} << 31) - 1}) {
+      OutputSite site;
+      site.pair = 0;
+      site.position = position;
+      site.x_a = 1;
+      EXPECT_DOUBLE_EQ(bound.absolute(site), expected) << dtype_name(dtype) << " at " << position;
+    }
+    EXPECT_TRUE(grade_outputs(set, set.expected, bound).passed());
+  }
+  // A kernel that computes its own f32 angle leaves it once the angle's rounding (about
+  // m theta u32) outgrows the rotation's: not at positions 0 and 1, but by 1000.
+  const VectorSet set = make_set(Dtype::f32, kPartial);
+  const GradeReport report = grade_outputs(set, registry_outputs(set, "elementwise:f32"),
+                                           pipeline_bound(set, "cache:f32"));
+  EXPECT_FALSE(report.passed());
+  EXPECT_EQ(report.first_violation->position, 1000);
 }
 
 }  // namespace

@@ -292,6 +292,9 @@ def case_bad_inputs(work):
           "--out", str(work / "a.safetensors")], "--positions"),
         (["vectors", "--preset", "llama-2-7b", "--dtype", "f32", "--positions", "0",
           "--out", str(work / "a.npy")], "a .npy file holds one array"),
+        (["vectors", "--preset", "llama-2-7b", "--dtype", "f32", "--positions", "0",
+          "--out", str(work / "a.safetensors"), "--cos-sin", str(work / "c.npy")],
+         "the cos/sin cache is written as FILE.safetensors"),
         (["vectors", "--config", "{bad", "--dtype", "f32", "--positions", "0",
           "--out", str(work / "a.safetensors")], "not valid JSON"),
         (["vectors", "--config", '{"head_dim": 7}', "--dtype", "f32", "--positions", "0",
@@ -311,6 +314,35 @@ def case_bad_inputs(work):
     check(not leftovers, f"temporary files left behind: {leftovers}")
 
 
+def case_cos_sin_cache(work):
+    """vectors --cos-sin: the tables hold RN32(cos(m theta'_i)) and RN32(sin(...)), recomputed
+    here with mpmath (60 digits, then rounded to 24 bits), for a linear-scaled config."""
+    import mpmath
+    config = {"head_dim": 8, "rope_theta": 10000.0, "layout": "interleaved",
+              "rope_scaling": {"rope_type": "linear", "factor": 2.0}}
+    positions = [0, 1, 1000, 1 << 20, (1 << 31) - 1]
+    result = run("vectors", "--config", json.dumps(config), "--dtype", "f32", "--positions",
+                 ",".join(map(str, positions)), "--out", str(work / "v.safetensors"),
+                 "--cos-sin", str(work / "cs.safetensors"), expect=0)
+    check("cos/sin cache to" in result.stdout, result.stdout)
+    header, blob = safetensors_parts(work / "cs.safetensors")
+    check(sorted(k for k in header if k != "__metadata__") == ["cos", "sin"], header)
+    mpmath.mp.dps = 60
+    for name, fn in (("cos", mpmath.cos), ("sin", mpmath.sin)):
+        entry = header[name]
+        check(entry["dtype"] == "F32" and entry["shape"] == [len(positions), 4], entry)
+        begin, end = entry["data_offsets"]
+        got = struct.unpack(f"<{len(positions) * 4}f", blob[begin:end])
+        for t, m in enumerate(positions):
+            for i in range(4):
+                theta = mpmath.power(10000, mpmath.mpf(-2 * i) / 8) / 2
+                exact = fn(m * theta)
+                with mpmath.workprec(24):
+                    want = float(+exact)
+                check(got[t * 4 + i] == want,
+                      f"{name}[{t}][{i}] (position {m}) = {got[t * 4 + i]!r}, want {want!r}")
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="ropecheck-vectors-") as tmp:
         work = Path(tmp)
@@ -326,6 +358,8 @@ def main():
             case_numpy_loads(work)
         elif CASE == "grade_report":
             case_grade_report(work)
+        elif CASE == "cos_sin_cache":
+            case_cos_sin_cache(work)
         elif CASE == "bad_inputs":
             case_bad_inputs(work)
         else:
