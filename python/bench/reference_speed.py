@@ -28,7 +28,7 @@ def main():
     parser.add_argument("--pairs", type=int, default=10**6)
     parser.add_argument("--preset", default="llama-3.1-8b")
     parser.add_argument("--dtype", default="bf16")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each; the median counts")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each; the median counts")
     args = parser.parse_args()
 
     cfg = rc.Config.from_preset(args.preset)
@@ -49,10 +49,11 @@ def main():
             cpp.append(float(out.split()[1]))
         y_cpp = np.load(Path(tmp) / "y.npy").reshape(rows, cfg.head_dim)
 
+    x32 = x.astype(np.float32)  # as a kernel test holds its inputs
     python = []
     for _ in range(args.repeat):
         start = time.process_time()
-        y = rc.reference(x.astype(np.float32), positions, cfg, args.dtype)
+        y = rc.reference(x32, positions, cfg, args.dtype)
         python.append(time.process_time() - start)
 
     same = np.array_equal(y.astype(np.float64).view(np.int64), y_cpp.view(np.int64))

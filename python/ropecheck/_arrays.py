@@ -24,8 +24,9 @@ def _torch_dtype_name(tensor):
             torch.bfloat16: "bf16"}.get(tensor.dtype)
 
 
-def floats(value, name):
-    """(float64 ndarray, dtype name) of a floating-point array or tensor."""
+def floats(value, name, keep_f32=False):
+    """(float64 ndarray, dtype name) of a floating-point array or tensor; with keep_f32, float32
+    stays float32 (the module widens it row by row, without a float64 copy of the whole)."""
     if is_torch(value):
         tensor = value.detach()
         if tensor.device.type != "cpu":
@@ -38,7 +39,7 @@ def floats(value, name):
             import torch
             bits = tensor.contiguous().view(torch.int16).numpy().view(np.uint16)
             return _native.decode_bits(bits, "bf16"), dtype
-        return np.ascontiguousarray(tensor.numpy(), dtype=np.float64), dtype
+        return _widened(tensor.numpy(), dtype, keep_f32), dtype
     try:
         array = np.asarray(value)
     except Exception as error:  # an object NumPy cannot read
@@ -47,7 +48,13 @@ def floats(value, name):
     if dtype is None:
         raise TypeError(f"{name}: an array of {array.dtype}; accepted: float64, float32, "
                         "float16 (bfloat16 as a PyTorch tensor)")
-    return np.ascontiguousarray(array, dtype=np.float64), dtype
+    return _widened(array, dtype, keep_f32), dtype
+
+
+def _widened(array, dtype, keep_f32):
+    if keep_f32 and dtype == "f32":
+        return np.ascontiguousarray(array)
+    return np.ascontiguousarray(array, dtype=np.float64)
 
 
 def positions(value, name="positions"):

@@ -22,7 +22,7 @@ def reference(x, positions, cfg, dtype=None, *, seq_len=None, token_axis=None):
     else NumPy (bf16 as float32 holding the bf16 values). seq_len (dynamic NTK, LongRoPE)
     defaults to max(positions) + 1, as Hugging Face does."""
     cfg = as_config(cfg)
-    values, x_dtype = _arrays.floats(x, "x")
+    values, x_dtype = _arrays.floats(x, "x", keep_f32=True)
     dtype = _dtype(dtype, x_dtype)
     m = _arrays.positions(positions)
     rows = _arrays.Rows(values.shape, len(m), token_axis)

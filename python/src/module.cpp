@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <optional>
 #include <stdexcept>
+#include <type_traits>
 
 #include "audit/position_spec.hpp"
 #include "audit/shard_env.hpp"
@@ -39,7 +40,7 @@ std::int64_t seq_len_for(std::span<const std::int64_t> positions,
 }
 
 // Checks rows x (R, head_dim) against positions (R,).
-void require_rows(const F64Array& x, const I64Array& positions, const RopeConfig& config) {
+void require_rows(const py::array& x, const I64Array& positions, const RopeConfig& config) {
   require_ndim(positions, 1, "positions", "(rows,)");
   require_ndim(x, 2, "x", "(rows, head_dim)");
   if (x.shape(1) != config.head_dim)
@@ -50,26 +51,45 @@ void require_rows(const F64Array& x, const I64Array& positions, const RopeConfig
                                                positions.shape(0), x.shape(0)));
 }
 
-F64Array reference_rows(const NativeConfig& cfg, const I64Array& positions, const F64Array& x,
-                        const std::string& dtype_name_text, std::optional<std::int64_t> seq_len) {
+// Rows of x (float64, or float32 widened one row at a time rather than as a whole copy).
+template <typename T>
+F64Array reference_rows_of(const NativeConfig& cfg, const I64Array& positions,
+                           const py::array_t<T, py::array::c_style>& x,
+                           const std::string& dtype_name_text,
+                           std::optional<std::int64_t> seq_len) {
   const RopeConfig& config = cfg.rope();
   require_rows(x, positions, config);
   const Dtype dtype = dtype_from_name(dtype_name_text);
   const auto m = values(positions);
-  const auto in = values(x);
   require_positions(m, kLowestPosition);
-  require_representable(in, dtype, "x", true);
   const std::int64_t length = seq_len_for(m, seq_len);
-  std::vector<double> y(in.size());
+  const auto n = static_cast<std::size_t>(config.head_dim);
+  // Written in place: the result is the array Python gets, with no copy.
+  F64Array result({x.shape(0), x.shape(1)});
+  const std::span<double> y(result.mutable_data(), m.size() * n);
+  const T* in = x.data();
   {
     py::gil_scoped_release unlocked;
-    // As `ropecheck rotate` runs it (cli/rotate_request.cpp): one oracle, one row at a time.
+    // As `ropecheck rotate` runs it (cli/rotate_request.cpp): one oracle, one row at a time;
+    // like the request's values, every input must be exact in the output dtype.
     const reference::Reference oracle(config, length);
-    const auto n = static_cast<std::size_t>(config.head_dim);
-    for (std::size_t r = 0; r < m.size(); ++r)
-      oracle.apply(m[r], in.subspan(r * n, n), dtype, std::span(y).subspan(r * n, n));
+    std::vector<double> row(n);
+    for (std::size_t r = 0; r < m.size(); ++r) {
+      for (std::size_t j = 0; j < n; ++j) row[j] = static_cast<double>(in[r * n + j]);
+      if (!std::is_same_v<T, float> || dtype == Dtype::bf16 || dtype == Dtype::f16)
+        require_representable(row, dtype, "x", true, r * n);
+      oracle.apply(m[r], row, dtype, y.subspan(r * n, n));
+    }
   }
-  return to_array(y, {x.shape(0), x.shape(1)});
+  return result;
+}
+
+F64Array reference_rows(const NativeConfig& cfg, const I64Array& positions, const py::array& x,
+                        const std::string& dtype_name_text, std::optional<std::int64_t> seq_len) {
+  using F32Array = py::array_t<float, py::array::c_style>;
+  if (F32Array::check_(x))
+    return reference_rows_of<float>(cfg, positions, x.cast<F32Array>(), dtype_name_text, seq_len);
+  return reference_rows_of<double>(cfg, positions, F64Array::ensure(x), dtype_name_text, seq_len);
 }
 
 // RN(a cos(m theta_i)) and RN(a sin(m theta_i)): the reference's outputs for the unit input

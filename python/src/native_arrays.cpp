@@ -41,15 +41,15 @@ Dtype dtype_from_name(const std::string& text) {
 }
 
 void require_representable(std::span<const double> data, Dtype dtype, const std::string& name,
-                           bool allow_nonfinite) {
+                           bool allow_nonfinite, std::size_t offset) {
   for (std::size_t i = 0; i < data.size(); ++i) {
     if (!std::isfinite(data[i]) && !allow_nonfinite)
-      throw ConfigError(name,
-                        fmt::format("holds the non-finite value {} at flat index {}", data[i], i));
+      throw ConfigError(
+          name, fmt::format("holds the non-finite value {} at flat index {}", data[i], offset + i));
     if (!representable(data[i], dtype))
       throw ConfigError(name, fmt::format("value {} at flat index {} is not exactly "
                                           "representable in {}; give values of that format",
-                                          hex_float(data[i]), i, dtype_name(dtype)));
+                                          hex_float(data[i]), offset + i, dtype_name(dtype)));
   }
 }
 

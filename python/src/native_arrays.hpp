@@ -35,9 +35,9 @@ void require_ndim(const py::array& array, py::ssize_t ndim, const std::string& n
 Dtype dtype_from_name(const std::string& text);
 
 // Every value must be exactly representable in `dtype` (and finite unless `allow_nonfinite`);
-// throws ConfigError(name) naming the first flat index that is not.
+// throws ConfigError(name) naming the first flat index (`offset` + index) that is not.
 void require_representable(std::span<const double> data, Dtype dtype, const std::string& name,
-                           bool allow_nonfinite);
+                           bool allow_nonfinite, std::size_t offset = 0);
 
 // Positions must lie in [lo, 2^53); throws ConfigError("positions").
 void require_positions(std::span<const std::int64_t> positions, std::int64_t lo);
