@@ -1,12 +1,15 @@
 """reference, cos_sin and pipeline(...) compute what the `ropecheck` program computes, bit for
 bit, and cos_sin what an independent multiprecision evaluation gives."""
+import json
+import subprocess
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ropecheck as rc
-from conftest import hex_rows, rotate, same_bits
+from conftest import SOURCE_DIR, cli_path, hex_rows, rotate, same_bits
 
 # Positions every comparison holds besides the drawn ones: the float edges and int32's largest.
 EDGES = np.array([0, 2**24 + 1, 1000003, 2**31 - 1], dtype=np.int64)
@@ -90,3 +93,15 @@ def test_every_registered_pipeline_equals_the_programs_bit_for_bit():
         expected = rotate({"preset": "qwen2.5-7b-yarn", "impl": name, "positions": m.tolist(),
                            "x": hex_rows(x)})
         assert same_bits(y, expected), name
+
+
+@pytest.mark.parametrize("seq_len", [None, 100000])
+def test_resolved_is_what_ropecheck_config_prints(seq_len):
+    path = SOURCE_DIR / "spec" / "configs" / "gemma3_1b_it.json"
+    cfg = rc.Config.from_hf_config(path, layer_type="sliding_attention")
+    args = [cli_path(), "config", "--hf-config", str(path), "--json"]
+    args += ["--seq-len", str(seq_len)] if seq_len else []
+    printed = json.loads(subprocess.run(args, capture_output=True, text=True, check=True).stdout)
+    [layer] = [e for e in printed["layer_types"] if e["layer_type"] == "sliding_attention"]
+    assert cfg.resolved(seq_len) == layer
+    assert cfg.resolved()["rope_theta"]["value"] == 10000.0  # Gemma 3's local base
