@@ -9,6 +9,8 @@ packages=(
   libgtest-dev librapidcheck-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev
   python3 python3-mpmath python3-numpy python3-torch python3-onnx gnuplot-nox
+  python3-dev pybind11-dev python3-pybind11 python3-pytest python3-hypothesis
+  python3-setuptools python3-pip python3-venv
   clang-14 libclang-rt-14-dev
 )
 

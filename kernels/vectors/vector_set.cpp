@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 
 #include "core/json_numbers.hpp"
 #include "core/config_error.hpp"
@@ -110,7 +111,11 @@ std::vector<std::int64_t> VectorSet::shape() const {
   return {tokens(), heads, config.head_dim};
 }
 
-VectorSet generate_vectors(const VectorSpec& spec) {
+namespace {
+
+// A set from `spec` whose inputs `inputs(count)` supplies once the size is known and checked.
+VectorSet build_vectors(const VectorSpec& spec,
+                        const std::function<std::vector<double>(std::size_t)>& inputs) {
   VectorSet set;
   const ResolvedRope resolved = resolve_hf_config(spec.config, {.layer_type = spec.layer_type});
   set.config = resolved.config;
@@ -131,7 +136,7 @@ VectorSet generate_vectors(const VectorSpec& spec) {
   set.seq_len = seq_len;
   set.heads = spec.heads;
   set.positions = spec.positions;
-  set.x = draw_inputs(spec.dtype, count, spec.seed);
+  set.x = inputs(count);
   set.expected.resize(count);
   const reference::Reference oracle(set.config, seq_len);
   const auto width = static_cast<std::size_t>(set.config.head_dim);
@@ -142,6 +147,27 @@ VectorSet generate_vectors(const VectorSpec& spec) {
   }
   set.metadata = make_metadata(spec, resolved, seq_len, oracle.attention_factor());
   return set;
+}
+
+}  // namespace
+
+VectorSet generate_vectors(const VectorSpec& spec) {
+  return build_vectors(spec, [&](std::size_t count) {
+    return draw_inputs(spec.dtype, count, spec.seed);
+  });
+}
+
+VectorSet vectors_from_inputs(const VectorSpec& spec, std::vector<double> x) {
+  return build_vectors(spec, [&](std::size_t count) {
+    if (x.size() != count)
+      throw ConfigError("x", fmt::format("holds {} values; {} tokens x {} heads x head_dim need {}",
+                                         x.size(), spec.positions.size(), spec.heads, count));
+    for (std::size_t i = 0; i < x.size(); ++i)
+      if (!std::isfinite(x[i]) || !representable(x[i], spec.dtype))
+        throw ConfigError("x", fmt::format("value {} at flat index {} is not a finite {} value",
+                                           hex_float(x[i]), i, dtype_name(spec.dtype)));
+    return std::move(x);
+  });
 }
 
 VectorSet assemble_vector_set(const std::map<std::string, std::string>& metadata,

@@ -54,6 +54,11 @@ struct VectorSet {
 // size over kMaxVectorValues).
 VectorSet generate_vectors(const VectorSpec& spec);
 
+// A set of the given inputs x ([tokens, heads, head_dim], finite values of spec.dtype) with the
+// reference's outputs; spec.seed is only recorded. Throws like generate_vectors, and
+// ConfigError("x") for a wrong count or a value that is not a finite value of the dtype.
+VectorSet vectors_from_inputs(const VectorSpec& spec, std::vector<double> x);
+
 // Rebuilds a set from metadata and tensors read from a file, checking that they agree (version,
 // dtype, config, shapes, positions); throws ConfigError(`name`, what is wrong). Null tensors are
 // reported as missing.
