@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cmath>
 #include <mutex>
 #include <thread>
@@ -10,6 +11,9 @@
 #include "core/config_error.hpp"
 #include "core/number_format.hpp"
 #include "impl/implementation.hpp"
+#include "reference/coefficient_scan.hpp"
+#include "reference/exact_frequencies.hpp"
+#include "reference/fast_path.hpp"
 #include "reference/reference.hpp"
 
 namespace ropecheck::audit {
@@ -19,11 +23,17 @@ namespace {
 // both cores stay busy to the end and progress moves.
 constexpr std::int64_t kChunk = 4096;
 
+// Positions whose pipeline outputs are computed in one apply_batch call (the unit rows of 64
+// positions fit in the L2 cache; an out-of-process kernel pays one round trip per batch).
+constexpr std::int64_t kBatch = 64;
+
 struct Context {
   const ExhaustiveOptions& options;
   std::vector<std::unique_ptr<PreparedRope>> prepared;
   reference::Reference oracle;
-  std::vector<double> unit;  // every rotated pair (1, 0), the other channels 0
+  std::vector<double> unit;                     // every rotated pair (1, 0), the other channels 0
+  std::vector<double> unit_rows;                // kBatch copies of unit
+  std::optional<reference::FastPathData> scan;  // set when the incremental path applies
 };
 
 ExhaustivePart empty_part(const ExhaustiveOptions& o, std::int64_t first, std::int64_t last) {
@@ -45,11 +55,15 @@ std::size_t band_index(const ExhaustiveOptions& o, std::int64_t m) {
   return static_cast<std::size_t>(it - e.begin() - 1);
 }
 
-int histogram_bin(double d) {
-  if (!(d < HUGE_VAL)) return kHistogramBins - 1;  // inf and NaN
-  if (d < std::ldexp(1.0, kHistogramLow)) return 0;
-  const int e = std::ilogb(d) - kHistogramLow + 1;  // 2^(low + e - 1) <= d < 2^(low + e)
-  return std::clamp(e, 1, kHistogramBins - 1);
+// The histogram bin of d (exhaustive.hpp), branch-free from the exponent bits so that the
+// incremental path's loops vectorize: d >= 2^-60 is normal (or inf/NaN), its biased exponent
+// field minus 1023 is floor(log2 d), and bin e holds 2^(low + e - 1) <= d < 2^(low + e); inf,
+// NaN (either sign) and d >= 2^2 land in the last bin, zero, negative and tiny d in bin 0.
+inline std::int64_t histogram_bin(double d) {
+  static_assert(kHistogramLow == -60);
+  const auto field = static_cast<std::int64_t>(std::bit_cast<std::uint64_t>(d) >> 52);
+  const std::int64_t e = d < 0x1p-60 ? 0 : field - 1023 - kHistogramLow + 1;
+  return e < kHistogramBins - 1 ? e : kHistogramBins - 1;
 }
 
 // |(c^ - (c_hi + c_lo), s^ - (s_hi + s_lo))|, +inf when the coefficients are not numbers.
@@ -72,53 +86,200 @@ bool better(const CoefficientWorst& a, const CoefficientWorst& b) {
   return a.position != b.position ? a.position < b.position : a.pair < b.pair;
 }
 
-void scan_chunk(const Context& ctx, ExhaustivePart& part) {
+// The reference's exact outputs for the unit input at one position (computed on demand).
+struct ExactRow {
+  std::vector<double> yd, hi, lo, bound;
+  std::int64_t position = -1;
+
+  explicit ExactRow(const RopeConfig& c)
+      : yd(static_cast<std::size_t>(c.head_dim)),
+        hi(yd.size()),
+        lo(yd.size()),
+        bound(static_cast<std::size_t>(c.pairs())) {}
+  void fill(const Context& ctx, std::int64_t m, ExhaustivePart& part) {
+    if (position == m) return;
+    part.exact_mpfr += ctx.oracle.apply_with_exact(m, ctx.unit, Dtype::f64, yd, hi, lo, bound);
+    position = m;
+  }
+};
+
+// One implementation's coefficients y at position m against the reference's double-double
+// outputs: the per-position path, and the definition every other path must reproduce.
+void measure_exact(const Context& ctx, std::size_t k, std::int64_t m, std::span<const double> y,
+                   const ExactRow& row, ExhaustivePart& part) {
   const ExhaustiveOptions& o = ctx.options;
   const RopeConfig& c = o.config;
-  const auto dim = static_cast<std::size_t>(c.head_dim);
-  const int pairs = c.pairs();
-  std::vector<double> y(dim), yd(dim), hi(dim), lo(dim), bound(static_cast<std::size_t>(pairs));
-  for (std::int64_t m = part.first; m <= part.last; ++m) {
-    part.exact_mpfr += ctx.oracle.apply_with_exact(m, ctx.unit, Dtype::f64, yd, hi, lo, bound);
-    const std::size_t band = band_index(o, m);
-    for (std::size_t k = 0; k < ctx.prepared.size(); ++k) {
-      ExhaustiveImpl& r = part.impls[k];
-      ctx.prepared[k]->apply(m, ctx.unit, y);
-      double position_max = 0;
-      int position_pair = 0;
-      for (int i = 0; i < pairs; ++i) {
-        const auto [a, b] = pair_channels(c.layout, c.rotary_dim, i);
-        const double cg = y[static_cast<std::size_t>(a)], sg = y[static_cast<std::size_t>(b)];
-        double d = coefficient_error(
-            cg, sg, hi[static_cast<std::size_t>(a)], lo[static_cast<std::size_t>(a)],
-            hi[static_cast<std::size_t>(b)], lo[static_cast<std::size_t>(b)]);
-        // The fast path's hi + lo is within bound of each exact coefficient (so d within
-        // sqrt(2) bound of the exact d), and computing d rounds a few times (2^-50 relative).
-        const double slack = 2 * bound[static_cast<std::size_t>(i)] +
-                             0x1p-50 * (d + std::fabs(cg - hi[static_cast<std::size_t>(a)]) +
-                                        std::fabs(sg - hi[static_cast<std::size_t>(b)]));
-        if (near(o.thresholds, d, slack)) {
-          const reference::ExactPair e = ctx.oracle.exact_pair_mpfr(m, i, 1.0, 0.0);
-          d = coefficient_error(cg, sg, e.a_hi, e.a_lo, e.b_hi, e.b_lo);
-          part.refined += 1;
-          if (near(o.thresholds, d, 0x1p-48 * d)) part.undecided += 1;
-        }
-        r.histogram[static_cast<std::size_t>(histogram_bin(d))] += 1;
-        if (d > position_max || (i == 0 && d == position_max)) {
-          position_max = d;
-          position_pair = i;
-        }
-      }
-      const CoefficientWorst w{
-          position_max, m, position_pair,
-          y[static_cast<std::size_t>(pair_channels(c.layout, c.rotary_dim, position_pair).a)],
-          y[static_cast<std::size_t>(pair_channels(c.layout, c.rotary_dim, position_pair).b)]};
-      if (better(w, r.band_max[band])) r.band_max[band] = w;
-      for (std::size_t t = 0; t < o.thresholds.size(); ++t)
-        if (position_max > o.thresholds[t] && !r.first_exceeding[t]) r.first_exceeding[t] = m;
+  ExhaustiveImpl& r = part.impls[k];
+  double position_max = 0;
+  int position_pair = 0;
+  for (int i = 0; i < c.pairs(); ++i) {
+    const auto [a, b] = pair_channels(c.layout, c.rotary_dim, i);
+    const auto ia = static_cast<std::size_t>(a), ib = static_cast<std::size_t>(b);
+    const double cg = y[ia], sg = y[ib];
+    double d = coefficient_error(cg, sg, row.hi[ia], row.lo[ia], row.hi[ib], row.lo[ib]);
+    // The fast path's hi + lo is within bound of each exact coefficient (so d within
+    // sqrt(2) bound of the exact d), and computing d rounds a few times (2^-50 relative).
+    const double slack = 2 * row.bound[static_cast<std::size_t>(i)] +
+                         0x1p-50 * (d + std::fabs(cg - row.hi[ia]) + std::fabs(sg - row.hi[ib]));
+    if (near(o.thresholds, d, slack)) {
+      const reference::ExactPair e = ctx.oracle.exact_pair_mpfr(m, i, 1.0, 0.0);
+      d = coefficient_error(cg, sg, e.a_hi, e.a_lo, e.b_hi, e.b_lo);
+      part.refined += 1;
+      if (near(o.thresholds, d, 0x1p-48 * d)) part.undecided += 1;
     }
-    part.evaluations += static_cast<std::uint64_t>(pairs);
+    r.histogram[static_cast<std::size_t>(histogram_bin(d))] += 1;
+    if (d > position_max || (i == 0 && d == position_max)) {
+      position_max = d;
+      position_pair = i;
+    }
   }
+  const auto [pa, pb] = pair_channels(c.layout, c.rotary_dim, position_pair);
+  const CoefficientWorst w{position_max, m, position_pair, y[static_cast<std::size_t>(pa)],
+                           y[static_cast<std::size_t>(pb)]};
+  const std::size_t band = band_index(o, m);
+  if (better(w, r.band_max[band])) r.band_max[band] = w;
+  for (std::size_t t = 0; t < o.thresholds.size(); ++t)
+    if (position_max > o.thresholds[t] && !r.first_exceeding[t]) r.first_exceeding[t] = m;
+}
+
+void scan_chunk_exact(const Context& ctx, ExhaustivePart& part) {
+  const auto dim = static_cast<std::size_t>(ctx.options.config.head_dim);
+  std::vector<double> y(dim);
+  ExactRow row(ctx.options.config);
+  for (std::int64_t m = part.first; m <= part.last; ++m) {
+    row.fill(ctx, m, part);
+    for (std::size_t k = 0; k < ctx.prepared.size(); ++k) {
+      ctx.prepared[k]->apply(m, ctx.unit, y);
+      measure_exact(ctx, k, m, y, row, part);
+    }
+    part.evaluations += static_cast<std::uint64_t>(ctx.options.config.pairs());
+    part.exact_positions += 1;
+  }
+}
+
+// Scratch of the incremental path, one per chunk.
+struct FastScratch {
+  std::vector<double> cg, sg, d;
+  std::vector<std::int64_t> bin;
+  explicit FastScratch(int pairs)
+      : cg(static_cast<std::size_t>(pairs)), sg(cg.size()), d(cg.size()), bin(cg.size()) {}
+};
+
+// measure_exact()'s result computed from coefficients c, s within `bound` of the exact ones:
+// returns false, changing nothing, unless every decision measure_exact would take (histogram
+// bin, threshold tests and their MPFR refinement, band maximum) is certain from d +- slack,
+// where slack covers both paths' distance to the exact d (spec/precision.md, "Coefficients at
+// consecutive positions"). A certain position then gets exactly measure_exact's result. The
+// loops run over arrays without branches so that they vectorize (the avx2 clone four pairs per
+// instruction; the dispatch is GCC's, by the CPU's features at load time).
+__attribute__((target_clones("avx2", "default"))) bool measure_certain(
+    const Context& ctx, std::size_t k, std::int64_t m, std::span<const double> y,
+    const double* __restrict c, const double* __restrict s, double bound, FastScratch& f,
+    ExhaustivePart& part) {
+  const ExhaustiveOptions& o = ctx.options;
+  const RopeConfig& conf = o.config;
+  const auto n = static_cast<std::size_t>(conf.pairs());
+  double* __restrict cg = f.cg.data();
+  double* __restrict sg = f.sg.data();
+  double* __restrict dd = f.d.data();
+  std::int64_t* __restrict bins = f.bin.data();
+  if (conf.layout == Layout::half) {
+    for (std::size_t i = 0; i < n; ++i) {
+      cg[i] = y[i];
+      sg[i] = y[i + n];
+    }
+  } else {
+    for (std::size_t i = 0; i < n; ++i) {
+      cg[i] = y[2 * i];
+      sg[i] = y[2 * i + 1];
+    }
+  }
+  // 2 bound >= sqrt(2) bound (this path) + 2 * 2^-74 a (the per-position path); 2^-47 d covers
+  // both paths' roundings of d (each within 2^-50 (d + |c^ - c| + |s^ - s|)).
+  const double two_bound = 2 * bound;
+  ExhaustiveImpl& r = part.impls[k];
+  const std::size_t band = band_index(o, m);
+  // Every exact d must stay below the band's maximum so far (-1 at first): then measure_exact
+  // would not replace it.
+  const double band_max = r.band_max[band].error;
+  std::int64_t uncertain = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double dc = cg[i] - c[i], ds = sg[i] - s[i];
+    const double d = std::sqrt(dc * dc + ds * ds);
+    const double slack = two_bound + 0x1p-47 * d;
+    const std::int64_t b = histogram_bin(d);
+    dd[i] = d;
+    bins[i] = b;
+    uncertain |= static_cast<std::int64_t>(!(d < HUGE_VAL)) | (histogram_bin(d - slack) ^ b) |
+                 (histogram_bin(d + slack) ^ b) |
+                 static_cast<std::int64_t>(!(d + slack < band_max));
+  }
+  // Not within 2 slack of a threshold: then the other path's d is more than its own slack away,
+  // so it neither refines nor decides differently.
+  for (double t : o.thresholds)
+    for (std::size_t i = 0; i < n; ++i)
+      uncertain |=
+          static_cast<std::int64_t>(std::fabs(dd[i] - t) <= 2 * (two_bound + 0x1p-47 * dd[i]));
+  if (uncertain) return false;
+  for (std::size_t i = 0; i < n; ++i) r.histogram[static_cast<std::size_t>(bins[i])] += 1;
+  for (std::size_t t = 0; t < o.thresholds.size(); ++t) {
+    if (r.first_exceeding[t]) continue;
+    for (std::size_t i = 0; i < n; ++i)
+      if (dd[i] > o.thresholds[t]) {
+        r.first_exceeding[t] = m;
+        break;
+      }
+  }
+  return true;
+}
+
+// The incremental path: the reference's coefficients from reference::CoefficientScan, the
+// pipelines' outputs kBatch positions at a time; a position whose result is not certain from
+// them goes through measure_exact.
+void scan_chunk_incremental(const Context& ctx, ExhaustivePart& part) {
+  const RopeConfig& conf = ctx.options.config;
+  const auto dim = static_cast<std::size_t>(conf.head_dim);
+  const int pairs = conf.pairs();
+  reference::CoefficientScan scan(*ctx.scan);
+  scan.start(part.first);
+  const double bound = scan.error_bound();
+  FastScratch scratch(pairs);
+  ExactRow row(conf);
+  std::vector<double> c(static_cast<std::size_t>(pairs)), s(c.size());
+  std::vector<std::vector<double>> ys(ctx.prepared.size(), std::vector<double>(dim * kBatch));
+  std::vector<std::int64_t> positions(kBatch);
+  for (std::int64_t base = part.first; base <= part.last; base += kBatch) {
+    const auto n = static_cast<std::size_t>(std::min(kBatch, part.last - base + 1));
+    for (std::size_t j = 0; j < n; ++j) positions[j] = base + static_cast<std::int64_t>(j);
+    const std::span<const std::int64_t> batch(positions.data(), n);
+    const std::span<const double> x(ctx.unit_rows.data(), n * dim);
+    for (std::size_t k = 0; k < ctx.prepared.size(); ++k)
+      ctx.prepared[k]->apply_batch(batch, x, std::span<double>(ys[k].data(), n * dim));
+    for (std::size_t j = 0; j < n; ++j) {
+      const std::int64_t m = positions[j];
+      scan.next(c.data(), s.data());
+      bool exact = false;
+      for (std::size_t k = 0; k < ctx.prepared.size(); ++k) {
+        const std::span<const double> y(ys[k].data() + j * dim, dim);
+        // Position 0 goes the per-position way: there the reference's exact rules (phi = 0)
+        // apply and its MPFR count must be the same.
+        if (m != 0 && measure_certain(ctx, k, m, y, c.data(), s.data(), bound, scratch, part))
+          continue;
+        row.fill(ctx, m, part);
+        measure_exact(ctx, k, m, y, row, part);
+        exact = true;
+      }
+      if (exact) part.exact_positions += 1;
+      part.evaluations += static_cast<std::uint64_t>(pairs);
+    }
+  }
+}
+
+void scan_chunk(const Context& ctx, ExhaustivePart& part) {
+  if (ctx.scan)
+    scan_chunk_incremental(ctx, part);
+  else
+    scan_chunk_exact(ctx, part);
 }
 
 void merge_into(ExhaustivePart& into, const ExhaustivePart& p) {
@@ -138,6 +299,7 @@ void merge_into(ExhaustivePart& into, const ExhaustivePart& p) {
   into.exact_mpfr += p.exact_mpfr;
   into.refined += p.refined;
   into.undecided += p.undecided;
+  into.exact_positions += p.exact_positions;
 }
 
 }  // namespace
@@ -152,15 +314,25 @@ std::pair<std::int64_t, std::int64_t> shard_range(const ExhaustiveOptions& o) {
 }
 
 ExhaustivePart run_exhaustive(const ExhaustiveOptions& o, const ExhaustiveProgress& progress) {
-  Context ctx{o, {}, reference::Reference(o.config, o.seq_len), {}};
+  Context ctx{o, {}, reference::Reference(o.config, o.seq_len), {}, {}, {}};
   for (const std::string& name : o.impls)
     ctx.prepared.push_back(find_implementation(name).prepare(o.config, o.seq_len));
   ctx.unit.assign(static_cast<std::size_t>(o.config.head_dim), 0.0);
   for (int i = 0; i < o.config.pairs(); ++i)
     ctx.unit[static_cast<std::size_t>(pair_channels(o.config.layout, o.config.rotary_dim, i).a)] =
         1.0;
-
   const auto [first, last] = shard_range(o);
+  if (o.incremental && last >= first &&
+      last < (std::int64_t{1} << 53) - reference::CoefficientScan::kResync) {
+    reference::FastPathData data =
+        reference::build_fast_path(reference::ExactFrequencies(o.config, o.seq_len));
+    if (reference::CoefficientScan::usable(data)) {
+      ctx.scan = std::move(data);
+      for (std::int64_t j = 0; j < kBatch; ++j)
+        ctx.unit_rows.insert(ctx.unit_rows.end(), ctx.unit.begin(), ctx.unit.end());
+    }
+  }
+
   ExhaustivePart total = empty_part(o, first, last);
   if (last < first) return total;
   const std::int64_t chunks = (last - first) / kChunk + 1;

@@ -30,6 +30,10 @@ struct ExhaustiveOptions {
   int threads = 1;      // never changes a result
   int shard_index = 0;  // this run covers the shard_index-th of shard_count contiguous ranges
   int shard_count = 1;
+  // Follow consecutive positions incrementally on the reference side, certifying every result
+  // against the per-position path's (false: the per-position path alone, for cross-checks).
+  // Never changes a result.
+  bool incremental = true;
 };
 
 // log2 histogram of the coefficient error d: bin 0 holds d < 2^kHistogramLow (zero included),
@@ -61,6 +65,9 @@ struct ExhaustivePart {
   std::uint64_t exact_mpfr = 0;       // exact coefficients the fast path could not give
   std::uint64_t refined = 0;          // errors near a threshold recomputed with MPFR
   std::uint64_t undecided = 0;        // ... still within 2^-48 relative of it after MPFR
+  // Positions where some implementation went the per-position way (not in the JSON: it depends
+  // on how the range was cut into chunks, the results do not).
+  std::uint64_t exact_positions = 0;
 };
 
 // The shard's position range: the shard_index-th of shard_count near-equal contiguous pieces.

@@ -80,6 +80,14 @@ void fast_apply(const FastPathData& data, Dtype dtype, std::int64_t m, const dou
 bool fast_score(const FastPathData& data, std::int64_t d, const double* q, const double* k,
                 int head_dim, double& out, FastVariant variant = FastVariant::best);
 
+// Steps R1-R3 alone, for callers that follow consecutive positions: m theta_i / 2pi modulo one
+// turn as hi + lo, |hi| <= 1/2 + 2^-53, within 2^-93.6 of the exact value (spec/precision.md).
+// Requires a pair of kind `rotates` and |m| < 2^53. Dekker's products: the same on every CPU.
+struct Turns {
+  double hi, lo;
+};
+Turns fast_turns(const FastPathData& data, int pair, std::int64_t m);
+
 // Whether this CPU has FMA3, and AVX2 + FMA3 (what FastVariant::best picks the avx2 kernel on).
 bool fast_path_has_fma();
 bool fast_path_has_avx2();

@@ -23,3 +23,14 @@ bool score_generic(const KernelView& v, std::int64_t d, const double* q, const d
 }
 
 }  // namespace ropecheck::reference::fast_detail
+
+namespace ropecheck::reference {
+
+Turns fast_turns(const FastPathData& data, int pair, std::int64_t m) {
+  const auto i = static_cast<std::size_t>(pair);
+  const fast_detail::DD r = fast_detail::reduce_turns<false>(static_cast<double>(m), data.t_hi[i],
+                                                             data.t_mid[i], data.t_lo[i]);
+  return {r.hi, r.lo};
+}
+
+}  // namespace ropecheck::reference

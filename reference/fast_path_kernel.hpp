@@ -86,10 +86,10 @@ struct Trig {
   DD c, s;  // unnormalised: |lo| <= 2^-27.5
 };
 
-// cos and sin of 2 pi (m t) for t = t[0] + t[1] + t[2] (spec/precision.md, steps R1-R4, T1-T4).
+// m t modulo one turn for t = t_hi + t_mid + t_lo, as r_hi + r_lo within 2^-93.6 of the exact
+// value (spec/precision.md, steps R1-R3).
 template <bool kFma>
-ROPECHECK_INLINE Trig trig_of_turns(const TrigEntry* table, double M, double t_hi, double t_mid,
-                                    double t_lo) {
+ROPECHECK_INLINE DD reduce_turns(double M, double t_hi, double t_mid, double t_lo) {
   // R1: m t_hi and m t_mid exactly, m t_lo to nearest.
   const DD a = two_prod<kFma>(M, t_hi);
   const DD b = two_prod<kFma>(M, t_mid);
@@ -103,7 +103,14 @@ ROPECHECK_INLINE Trig trig_of_turns(const TrigEntry* table, double M, double t_h
   const double h = s2.hi - nearest_int(s2.hi);
   // R3: the small terms (each <= 2^-43 by |t| < 2^10), then r = h + lo in [-1/2, 1/2] + tiny.
   const double lo = ((s1.lo + s2.lo) + b.lo) + p3;
-  const DD r = two_sum(h, lo);
+  return two_sum(h, lo);
+}
+
+// cos and sin of 2 pi (m t) for t = t[0] + t[1] + t[2] (spec/precision.md, steps R1-R4, T1-T4).
+template <bool kFma>
+ROPECHECK_INLINE Trig trig_of_turns(const TrigEntry* table, double M, double t_hi, double t_mid,
+                                    double t_lo) {
+  const DD r = reduce_turns<kFma>(M, t_hi, t_mid, t_lo);
   // R4: table index k = nearest(1024 r), delta = r - k/1024 with |delta| <= 2^-11 + 2^-54;
   // r.hi - k/1024 is exact, and fast_two_sum's condition holds (see precision.md).
   const double kd = nearest_int(r.hi * 1024.0);
