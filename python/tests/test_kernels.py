@@ -3,11 +3,10 @@ pipeline's derived bound and is recognised as that pipeline; known bugs fail wit
 shows the worst input in hex and a replay line."""
 import numpy as np
 import pytest
+import torch  # Debian's python3-torch (ci/setup.sh): missing, the suite fails rather than skips
 
 import ropecheck as rc
 from rope_kernels import hf_numpy_f32, hf_torch
-
-torch = pytest.importorskip("torch")
 
 CFG = rc.Config.from_preset("llama-2-7b")  # default RoPE, base 10000, half-split, head_dim 128
 BASE = 10000.0

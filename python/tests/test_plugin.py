@@ -4,8 +4,6 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 from conftest import SOURCE_DIR
 
 EXAMPLE = SOURCE_DIR / "examples" / "pytest" / "test_my_rope.py"

@@ -3,8 +3,10 @@ bit, and cos_sin what an independent multiprecision evaluation gives."""
 import json
 import subprocess
 
+import mpmath
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,7 +30,6 @@ def test_reference_equals_rotate_bit_for_bit(cfg, positions, dtype, data):
 
 
 def test_reference_keeps_shapes_and_torch_dtypes():
-    torch = pytest.importorskip("torch")
     cfg = rc.Config.from_preset("llama-3.1-8b")
     m = np.array([3, 70000, 2**31 - 1])
     # [batch, heads, tokens, head_dim] (Hugging Face) and [tokens, heads, head_dim] (vLLM).
@@ -68,7 +69,6 @@ def test_cos_sin_equals_the_reference_coefficients(preset, dtype):
 
 
 def test_cos_sin_equals_multiprecision_cos_and_sin():
-    mpmath = pytest.importorskip("mpmath")
     cfg = rc.Config({"head_dim": 8, "rope_theta": 10000.0})
     m = [0, 7, 2**24 + 1, 2**31 - 1]
     c, s = rc.cos_sin(m, cfg, "f32")

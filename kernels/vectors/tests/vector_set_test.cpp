@@ -122,6 +122,23 @@ TEST(GenerateVectors, RejectsBadSpecs) {
   EXPECT_THROW(generate_vectors(spec), ConfigError);
 }
 
+TEST(VectorsFromInputs, GivenTheDrawnInputsItIsTheGeneratedSet) {
+  const VectorSpec spec = small_spec(Dtype::bf16);
+  const VectorSet drawn = generate_vectors(spec);
+  expect_same_set(vectors_from_inputs(spec, drawn.x), drawn);
+}
+
+TEST(VectorsFromInputs, RejectsAWrongCountAndValuesOutsideTheDtype) {
+  const VectorSpec spec = small_spec(Dtype::bf16);
+  std::vector<double> x = generate_vectors(spec).x;
+  expect_config_error([&] { vectors_from_inputs(spec, {x.begin(), x.end() - 1}); }, "x",
+                      "holds 95 values");
+  x[5] = 0.1;  // not a bf16 value
+  expect_config_error([&] { vectors_from_inputs(spec, x); }, "x", "flat index 5");
+  x[5] = NAN;
+  expect_config_error([&] { vectors_from_inputs(spec, x); }, "x", "not a finite bf16 value");
+}
+
 TEST(VectorFiles, BothLayoutsRoundTrip) {
   const TempDir dir;
   const VectorSet set = generate_vectors(small_spec(Dtype::f16));
