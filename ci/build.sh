@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 werror=OFF
 if [ -n "${CI:-}" ]; then werror=ON; fi
-args=(-DCMAKE_BUILD_TYPE=Release -DROPECHECK_WERROR="$werror")
+args=(-DCMAKE_BUILD_TYPE=Release -DROPECHECK_WERROR="$werror" -DROPECHECK_REQUIRE_PYTHON="$werror")
 if [ -n "${ROPECHECK_GGML_DIR:-}" ]; then args+=(-DROPECHECK_GGML_DIR="$ROPECHECK_GGML_DIR"); fi
 if [ -n "${ROPECHECK_ORT_DIR:-}" ]; then args+=(-DROPECHECK_ORT_DIR="$ROPECHECK_ORT_DIR"); fi
 # Ninja when there is one (it schedules the two cores better than make); an existing build
