@@ -268,8 +268,7 @@ std::string format_grade_analysis(const GradeReport& report, const GradeAnalysis
         "bound margin: {} of the {} bound at its worst, position {} ({}token {} head "
         "{} channel {})\n",
         std::isinf(report.margin) ? std::string("inf") : fmt::format("{:.3g}", report.margin),
-        report.bound, report.margin_site->position,
-        position_alias(report.margin_site->position),
+        report.bound, report.margin_site->position, position_alias(report.margin_site->position),
         report.margin_site->token, report.margin_site->head, report.margin_site->channel);
   if (!a.behaves_like.empty()) {
     const BehavesLike& best = a.behaves_like.front();

@@ -254,8 +254,9 @@ TEST(GradeReport, RegistryOutputsBehaveLikeTheirPipelineOnEveryOutput) {
   const std::string summary(find_implementation(a.behaves_like.front().impl).pipeline->summary);
   EXPECT_NE(text.find("` (" + summary + ") on 100.00 %"), std::string::npos) << text;
   // The margin's position in plain digits, as a user greps for it.
-  EXPECT_NE(text.find(fmt::format("at its worst, position {} (token", report.margin_site->position)),
-            std::string::npos)
+  EXPECT_NE(
+      text.find(fmt::format("at its worst, position {} (token", report.margin_site->position)),
+      std::string::npos)
       << text;
 }
 
