@@ -7,6 +7,7 @@ ROPECHECK is the binary, EXAMPLE is examples/python/numpy_rope.py. The python_* 
 cases need NumPy; the others use the standard library only.
 """
 import json
+import os
 import shutil
 import struct
 import subprocess
@@ -259,6 +260,12 @@ def case_grade_report(work):
     run("grade", str(vectors), str(work / "bug.safetensors"), "--out", str(work / "taken"),
         expect=2)
     check((work / "taken").read_text() == "", "--out overwrote a file")
+    # The plot needs gnuplot: without it on PATH, --out is refused before grading, nothing written.
+    result = subprocess.run([ROPECHECK, "grade", str(vectors), str(work / "bug.safetensors"),
+                             "--out", str(work / "no_plot")], capture_output=True, text=True,
+                            env={**os.environ, "PATH": str(work / "empty-path")})
+    check(result.returncode == 2 and "gnuplot" in result.stderr and
+          not (work / "no_plot").exists(), f"{result.returncode}: {result.stderr}")
 
 
 def case_bad_inputs(work):
