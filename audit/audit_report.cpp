@@ -138,7 +138,12 @@ std::string report_csv(const AuditOptions& o, const AuditResult& r) {
 
 std::string plot_data(const std::vector<PlotSeries>& series) {
   std::string out = "# bucket_start_position";
-  for (const PlotSeries& one : series) out += " " + one.name;
+  // One word per column: spaces in a name become underscores.
+  for (const PlotSeries& one : series) {
+    std::string word = one.name;
+    std::replace(word.begin(), word.end(), ' ', '_');
+    out += " " + word;
+  }
   out += "\n";
   for (int b = 1; b < kBucketCount; ++b) {
     bool any = false;

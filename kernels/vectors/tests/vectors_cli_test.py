@@ -224,10 +224,12 @@ def case_grade_report(work):
           list((work / "clean").iterdir()))
     check((work / "clean" / "error_vs_position.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n",
           "error_vs_position.png is not a PNG")
-    # The plot's data: one column of the kernel's worst rel per bucket, all under 1e-3 here.
+    # The plot's data: the kernel's worst rel per bucket, then the closest pipeline's (the same
+    # outputs here), all under 1e-3.
     rows = [line.split() for line in
             (work / "clean" / "error_vs_position.dat").read_text().splitlines()[1:]]
-    check(len(rows) > 0 and all(len(r) == 2 and float(r[1]) < 1e-3 for r in rows), rows)
+    check(len(rows) > 0 and all(len(r) == 3 and r[1] == r[2] and float(r[1]) < 1e-3
+                                for r in rows), rows)
     check((work / "clean" / "report.txt").read_text() == clean.stdout, "report.txt differs")
     report = json.loads((work / "clean" / "results.json").read_text())
     check(report["closest"] == "elementwise:f32" or
