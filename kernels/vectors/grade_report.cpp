@@ -140,10 +140,10 @@ std::vector<double> bucket_max_rel(const VectorSet& set, std::span<const double>
     double& bucket = out[static_cast<std::size_t>(audit::bucket_of(position))];
     for (int i = 0; i < c.pairs(); ++i) {
       const auto [a, b] = pair_channels(c.layout, c.rotary_dim, i);
-      bucket = std::max(bucket, pair_error(set, y, row * width + static_cast<std::size_t>(a),
-                                           row * width + static_cast<std::size_t>(b),
-                                           attention_factor)
-                                    .rel);
+      bucket =
+          std::max(bucket, pair_error(set, y, row * width + static_cast<std::size_t>(a),
+                                      row * width + static_cast<std::size_t>(b), attention_factor)
+                               .rel);
     }
   }
   return out;
@@ -247,8 +247,8 @@ GradeAnalysis analyse_grade(const VectorSet& set, std::span<const double> y,
     // The closest pipeline's own curve, for the plot: run once more rather than keep every
     // pipeline's outputs in memory.
     const std::vector<double> theirs =
-        apply_rows(find_implementation(r.behaves_like.front().impl), set.config,
-                   row_positions(set), set.x, set.seq_len);
+        apply_rows(find_implementation(r.behaves_like.front().impl), set.config, row_positions(set),
+                   set.x, set.seq_len);
     r.closest_bucket_max_rel = bucket_max_rel(set, theirs, r.attention_factor);
   }
   return r;
@@ -423,7 +423,8 @@ namespace {
 std::vector<audit::PlotSeries> plot_series(const GradeAnalysis& a) {
   std::vector<audit::PlotSeries> series = {{"kernel", a.bucket_max_rel}};
   if (!a.closest_bucket_max_rel.empty())
-    series.push_back({a.behaves_like.front().impl + " (closest pipeline)", a.closest_bucket_max_rel});
+    series.push_back(
+        {a.behaves_like.front().impl + " (closest pipeline)", a.closest_bucket_max_rel});
   return series;
 }
 

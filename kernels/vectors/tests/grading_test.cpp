@@ -283,7 +283,8 @@ TEST(GradeReport, AFlippedSineAtOnePositionIsLocatedEverywhere) {
   EXPECT_LT(a.closest_bucket_max_rel[static_cast<std::size_t>(audit::bucket_of(2000))], 1e-3);
   EXPECT_EQ(a.closest_bucket_max_rel[static_cast<std::size_t>(audit::bucket_of(500))], -1);
   const std::string data = grade_plot_data(a);
-  EXPECT_EQ(data.rfind("# bucket_start_position kernel elementwise:f32_(closest_pipeline)\n", 0), 0u)
+  EXPECT_EQ(data.rfind("# bucket_start_position kernel elementwise:f32_(closest_pipeline)\n", 0),
+            0u)
       << data;
   // A header and one line per bucket holding a position: 1, 2, 3, 100, 1000, 2000 and 4000 each
   // have their own (four buckets per octave of 1 + m); 0 is off the log axis, as in the audit.
