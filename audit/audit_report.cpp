@@ -138,7 +138,12 @@ std::string report_csv(const AuditOptions& o, const AuditResult& r) {
 
 std::string plot_data(const std::vector<PlotSeries>& series) {
   std::string out = "# bucket_start_position";
-  for (const PlotSeries& one : series) out += " " + one.name;
+  // One word per column: spaces in a name become underscores.
+  for (const PlotSeries& one : series) {
+    std::string word = one.name;
+    std::replace(word.begin(), word.end(), ' ', '_');
+    out += " " + word;
+  }
   out += "\n";
   for (int b = 1; b < kBucketCount; ++b) {
     bool any = false;
@@ -170,8 +175,7 @@ std::string plot_script(const PlotLayout& layout, const std::vector<std::string>
   for (std::size_t k = 0; k < names.size(); ++k)
     plots += fmt::format(
         "{}'{}' using 1:{} with linespoints pt 7 ps 0.4 lw 1.5 lc rgb '{}' dt {} title '{}'",
-        k ? ", \\\n     " : "", data, k + 2, kColours[k % 10], 1 + k / 10,
-        gnuplot_text(names[k]));
+        k ? ", \\\n     " : "", data, k + 2, kColours[k % 10], 1 + k / 10, gnuplot_text(names[k]));
   std::string thresholds;
   for (double t : layout.thresholds)
     thresholds += fmt::format("set arrow from graph 0, first {0:g} to graph 1, first {0:g} nohead "
@@ -186,17 +190,18 @@ std::string plot_script(const PlotLayout& layout, const std::vector<std::string>
       "set grid\nset xrange [1:*]\nset yrange [{:g}:10]\n{}",
       gnuplot_text(layout.ylabel), kPlotFloor, gnuplot_text(layout.title), kPlotFloor / 2,
       thresholds);
-  return fmt::format("# ropecheck error plot; regenerate with: gnuplot {}.gp\n"
-                     "set terminal pngcairo size 1400,800 font ',11'\nset output '{}'\n{}plot {}\n"
-                     "set terminal svg size 1400,800 dynamic\nset output '{}'\nreplot\n",
-                     png.substr(0, png.size() - 4), png, body, plots, svg);
+  return fmt::format(
+      "# ropecheck error plot; regenerate with: gnuplot {}.gp\n"
+      "set terminal pngcairo size 1400,800 font ',11'\nset output '{}'\n{}plot {}\n"
+      "set terminal svg size 1400,800 dynamic\nset output '{}'\nreplot\n",
+      png.substr(0, png.size() - 4), png, body, plots, svg);
 }
 
 std::string plot_script(const AuditOptions& o, const std::string& data, const std::string& png,
                         const std::string& svg) {
-  return plot_script({"ropecheck audit: " + o.config_label,
-                      "max |y - exact| (inputs in [-1, 1])", o.thresholds},
-                     o.impls, data, png, svg);
+  return plot_script(
+      {"ropecheck audit: " + o.config_label, "max |y - exact| (inputs in [-1, 1])", o.thresholds},
+      o.impls, data, png, svg);
 }
 
 }  // namespace ropecheck::audit

@@ -149,6 +149,11 @@ class RopeSetup:
         self.file_parameters = {k: v["value"] for k, v in layer.items()
                                 if k not in NOT_ROPE_PARAMETERS and isinstance(v, dict)
                                 and str(v.get("origin", "")).startswith("file:")}
+        # Those the file states at its top level rather than inside rope_scaling (Phi-3's
+        # original_max_position_embeddings): transformers 4.x reads them from the config itself.
+        self.top_level_file_parameters = {
+            k: value for k, value in self.file_parameters.items()
+            if str(layer[k].get("origin", "")).strip() == f"file: {k}"}
 
     def family(self):
         """Which transformers model's rotary code applies (see the top of this file)."""
@@ -317,6 +322,7 @@ def hf_config(setup, family, Config):
         return Config(**common, rope_theta=setup.theta, rope_local_base_freq=setup.theta,
                       rope_scaling=scaling)
     extra = {} if partial == 1 or family == "gpt_neox" else {"partial_rotary_factor": partial}
+    extra.update(setup.top_level_file_parameters)
     return Config(**common, rope_theta=setup.theta, rope_scaling=scaling, **extra)
 
 

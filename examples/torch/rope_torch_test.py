@@ -14,7 +14,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 ROPECHECK, ROPE_TORCH, CASE = sys.argv[1], sys.argv[2], sys.argv[3]
+sys.path.insert(0, str(Path(ROPE_TORCH).resolve().parent.parent / "python"))
+sys.dont_write_bytecode = True
+from numpy_rope import read_safetensors  # noqa: E402
 
 # Positions 0..31 and 32 log-spaced ones up to 2^31 - 1, one head: 64 x 128 values, a fraction
 # of a second to grade against every registered pipeline of the dtype.
@@ -49,6 +54,37 @@ def torch_outputs(work, dtype, *extra):
     return vectors, outputs
 
 
+def values(array, dtype):
+    """A stored tensor as float64 (bf16 from its raw bits)."""
+    if dtype == "bf16":
+        array = (array.astype(np.uint32) << 16).view(np.float32)
+    return array.astype(np.float64)
+
+
+def independent_bands(vectors, outputs, dtype):
+    """Per audit band [lo, hi): the largest |(y - e) pair| / |x pair| measured here with NumPy
+    (llama-3.1-8b: half layout, full rotation, attention factor 1), and the first position
+    whose pair error exceeds 1e-3 of the pair norm."""
+    tensors, _ = read_safetensors(vectors)
+    x, expected = values(tensors["x"], dtype), values(tensors["expected"], dtype)
+    y = values(read_safetensors(outputs)[0]["y"], dtype)
+    half = x.shape[-1] // 2
+    err = np.hypot(y[..., :half] - expected[..., :half], y[..., half:] - expected[..., half:])
+    norm = np.hypot(x[..., :half], x[..., half:])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(err == 0, 0.0, err / norm)  # as grade: 0 stays 0, else over a 0 norm is inf
+    worst = rel.reshape(rel.shape[0], -1).max(axis=1)  # per token
+    positions = tensors["positions"]
+    edges = [0, 2**10, 2**16, 2**20, 2**24, 2**28, 2**31]  # the audit's bands, the last closed
+    bands = {}
+    for k, (lo, hi) in enumerate(zip(edges, edges[1:])):
+        inside = (positions >= lo) & ((positions < hi) if k + 2 < len(edges) else (positions <= hi))
+        if inside.any():
+            bands[lo] = float(worst[inside].max())
+    over = positions[worst > 1e-3]
+    return bands, (int(over.min()) if over.size else None)
+
+
 def case_clean(work, dtype):
     pipeline = PIPELINE[dtype]
     vectors, outputs = torch_outputs(work, dtype)
@@ -68,6 +104,14 @@ def case_clean(work, dtype):
     # No other pipeline of the dtype matches more outputs.
     shares = {entry["impl"]: entry["share"] for entry in report["behaves_like"]}
     check(max(shares.values()) == closest["share"], shares)
+    # The band errors and the first position over 1e-3 agree with a measurement made here.
+    bands, first_over = independent_bands(vectors, outputs, dtype)
+    reported = {band["lo"]: band["max_rel_err"]["error"] for band in report["bands"]}
+    check(sorted(reported) == sorted(bands), (reported, bands))
+    for lo, mine in bands.items():
+        check(abs(reported[lo] - mine) <= 1e-12 * mine, (lo, reported[lo], mine))
+    check(report["safe_up_to"][0]["first_over"] == first_over,
+          (report["safe_up_to"][0], first_over))
     # y's provenance travels with it.
     header_len = int.from_bytes(outputs.read_bytes()[:8], "little")
     metadata = json.loads(outputs.read_bytes()[8:8 + header_len])["__metadata__"]

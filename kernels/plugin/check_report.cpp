@@ -1,8 +1,8 @@
 #include "kernels/plugin/check_report.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 #include <limits>
 #include <vector>
 
@@ -100,10 +100,11 @@ std::string margins_table(const SubjectOutcome& s) {
       {"property", "configs", "cases", "margin", "measured", "bound", "at config", "position"}};
   for (const PropertyMargin& m : margins) {
     const properties::Finding* w = m.worst;
-    rows.push_back({m.property, fmt::format("{}{}", m.configs, m.failed ? fmt::format(" ({} failed)", m.failed) : ""),
-                    std::to_string(m.cases), margin_text(m.margin), w ? number(w->measured) : "-",
-                    w ? number(w->bound) : "-", w ? w->config : "-",
-                    w ? std::to_string(w->position) : "-"});
+    rows.push_back(
+        {m.property,
+         fmt::format("{}{}", m.configs, m.failed ? fmt::format(" ({} failed)", m.failed) : ""),
+         std::to_string(m.cases), margin_text(m.margin), w ? number(w->measured) : "-",
+         w ? number(w->bound) : "-", w ? w->config : "-", w ? std::to_string(w->position) : "-"});
   }
   std::string out =
       "  bound margin per property (its worst configuration: measured / bound, <= 1 holds; "
@@ -124,15 +125,18 @@ nlohmann::json number_json(double v) {
 }
 
 nlohmann::json safe_json(const SweepSafe& safe) {
-  return {{"safe_up_to", safe.safe_up_to ? nlohmann::json(*safe.safe_up_to) : nlohmann::json(nullptr)},
-          {"exceeded", safe.exceeded}};
+  return {
+      {"safe_up_to", safe.safe_up_to ? nlohmann::json(*safe.safe_up_to) : nlohmann::json(nullptr)},
+      {"exceeded", safe.exceeded}};
 }
 
 nlohmann::json sweep_json(const std::vector<SweepPoint>& points) {
   const SweepSummary summary = summarise_sweep(points);
   nlohmann::json bands = nlohmann::json::array();
   for (const SweepBand& b : summary.bands)
-    bands.push_back({{"lo", b.lo}, {"hi", b.hi}, {"positions", b.positions},
+    bands.push_back({{"lo", b.lo},
+                     {"hi", b.hi},
+                     {"positions", b.positions},
                      {"max_abs_error", number_json(b.max_error)},
                      {"max_abs_error_position", b.max_error_position},
                      {"max_error_over_bound", number_json(b.max_ratio)},
@@ -143,7 +147,8 @@ nlohmann::json sweep_json(const std::vector<SweepPoint>& points) {
     entry["threshold"] = summary.thresholds[t];
     safe.push_back(std::move(entry));
   }
-  return {{"bands", bands}, {"safe_up_to", safe}, {"within_bound", safe_json(summary.within_bound)}};
+  return {
+      {"bands", bands}, {"safe_up_to", safe}, {"within_bound", safe_json(summary.within_bound)}};
 }
 
 std::string band_label(const SweepBand& b) {
@@ -154,8 +159,8 @@ std::string band_label(const SweepBand& b) {
 // "2^10" for the terminal; plain digits (`digits`) where a program reads it (JUnit).
 std::string safe_text(const SweepSafe& safe, bool digits = false) {
   if (!safe.safe_up_to) return "none";
-  return (safe.exceeded ? "" : ">=") + (digits ? std::to_string(*safe.safe_up_to)
-                                               : audit::format_position(*safe.safe_up_to));
+  return (safe.exceeded ? "" : ">=") +
+         (digits ? std::to_string(*safe.safe_up_to) : audit::format_position(*safe.safe_up_to));
 }
 
 std::string sweep_table(const SubjectOutcome& s) {
@@ -178,11 +183,13 @@ std::string sweep_table(const SubjectOutcome& s) {
     for (const SweepBand& h : header_bands) {
       const auto it = std::find_if(summary.bands.begin(), summary.bands.end(),
                                    [&](const SweepBand& b) { return b.lo == h.lo; });
-      row.push_back(it == summary.bands.end()
-                        ? "-"
-                        : fmt::format("{} @{} ({})", std::isinf(it->max_error) ? "NaN/inf" : fmt::format("{:.1e}", it->max_error),
-                                      audit::format_position(it->max_error_position),
-                                      number(it->max_ratio)));
+      row.push_back(
+          it == summary.bands.end()
+              ? "-"
+              : fmt::format(
+                    "{} @{} ({})",
+                    std::isinf(it->max_error) ? "NaN/inf" : fmt::format("{:.1e}", it->max_error),
+                    audit::format_position(it->max_error_position), number(it->max_ratio)));
     }
     for (const SweepSafe& safe : summary.safe) row.push_back(safe_text(safe));
     row.push_back(safe_text(summary.within_bound));
@@ -424,11 +431,15 @@ nlohmann::json check_json(const CheckReport& report) {
     for (const ConfigOutcome& c : s.configs) {
       json findings = json::array();
       for (const properties::Finding& f : c.findings)
-        findings.push_back({{"property", f.property}, {"passed", f.passed},
-                            {"verdict", properties::verdict_name(f.verdict())}, {"cases", f.cases},
-                            {"measured", f.measured}, {"bound", f.bound},
+        findings.push_back({{"property", f.property},
+                            {"passed", f.passed},
+                            {"verdict", properties::verdict_name(f.verdict())},
+                            {"cases", f.cases},
+                            {"measured", f.measured},
+                            {"bound", f.bound},
                             {"margin", margin_json(finding_margin(f))},
-                            {"position", f.position}, {"detail", plugin_text(f.detail, 20000)}});
+                            {"position", f.position},
+                            {"detail", plugin_text(f.detail, 20000)}});
       json events = json::array();
       for (const KernelEvent& e : c.stats.events)
         events.push_back({{"kind", e.kind}, {"what", plugin_text(e.what, 400)}, {"position", e.position}});
@@ -449,16 +460,23 @@ nlohmann::json check_json(const CheckReport& report) {
     }
     json margins = json::array();
     for (const PropertyMargin& m : property_margins(s))
-      margins.push_back({{"property", m.property}, {"configs", m.configs}, {"failed", m.failed},
-                         {"cases", m.cases}, {"margin", margin_json(m.margin)},
+      margins.push_back({{"property", m.property},
+                         {"configs", m.configs},
+                         {"failed", m.failed},
+                         {"cases", m.cases},
+                         {"margin", margin_json(m.margin)},
                          {"measured", m.worst ? json(m.worst->measured) : json(nullptr)},
                          {"bound", m.worst ? json(m.worst->bound) : json(nullptr)},
                          {"config", m.worst ? json(m.worst->config) : json(nullptr)},
                          {"position", m.worst ? json(m.worst->position) : json(nullptr)}});
-    subjects.push_back({{"subject", s.subject}, {"kernel", s.kernel}, {"margins", margins},
+    subjects.push_back({{"subject", s.subject},
+                        {"kernel", s.kernel},
+                        {"margins", margins},
                         {"description", plugin_text(s.description)},
-                        {"dtype", s.dtype}, {"bound", s.bound},
-                        {"max_position", s.max_position}, {"passed", s.passed()},
+                        {"dtype", s.dtype},
+                        {"bound", s.bound},
+                        {"max_position", s.max_position},
+                        {"passed", s.passed()},
                         {"configs", configs}});
   }
   return {{"library", plugin_text(report.library, 4000)}, {"passed", report.passed()},

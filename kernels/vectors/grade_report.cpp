@@ -101,12 +101,57 @@ audit::AuditOptions band_options(const VectorSet& set, const GradeAnalysisOption
   return o;
 }
 
+// The error of one rotated pair of y: its components' errors, their norm, and that norm over
+// a |x| (rel, GradeBand::relative).
+struct PairError {
+  double ea = 0, eb = 0, err = 0, norm = 0, rel = 0;
+};
+
+PairError pair_error(const VectorSet& set, std::span<const double> y, std::size_t ia,
+                     std::size_t ib, double attention_factor) {
+  PairError e;
+  e.ea = component_error(y[ia], set.expected[ia]);
+  e.eb = component_error(y[ib], set.expected[ib]);
+  e.err = std::hypot(e.ea, e.eb);
+  // a |x| is the exact output pair's norm (a rotation keeps it): a scale that depends on the
+  // inputs alone, not on how expected was rounded.
+  e.norm = attention_factor * std::hypot(set.x[ia], set.x[ib]);
+  e.rel = ratio(e.err, e.norm);
+  return e;
+}
+
+// The position of every row of x ([tokens, heads] rows).
+std::vector<std::int64_t> row_positions(const VectorSet& set) {
+  std::vector<std::int64_t> rows;
+  rows.reserve(set.positions.size() * static_cast<std::size_t>(set.heads));
+  for (const std::int64_t p : set.positions)
+    rows.insert(rows.end(), static_cast<std::size_t>(set.heads), p);
+  return rows;
+}
+
+// Per plot bucket of the audit, the largest rel of outputs y (-1 where no position).
+std::vector<double> bucket_max_rel(const VectorSet& set, std::span<const double> y,
+                                   double attention_factor) {
+  std::vector<double> out(audit::kBucketCount, -1);
+  const RopeConfig& c = set.config;
+  const auto width = static_cast<std::size_t>(c.head_dim);
+  for (std::size_t row = 0; row < y.size() / width; ++row) {
+    const std::int64_t position = set.positions[row / static_cast<std::size_t>(set.heads)];
+    double& bucket = out[static_cast<std::size_t>(audit::bucket_of(position))];
+    for (int i = 0; i < c.pairs(); ++i) {
+      const auto [a, b] = pair_channels(c.layout, c.rotary_dim, i);
+      bucket =
+          std::max(bucket, pair_error(set, y, row * width + static_cast<std::size_t>(a),
+                                      row * width + static_cast<std::size_t>(b), attention_factor)
+                               .rel);
+    }
+  }
+  return out;
+}
+
 // Every registered pipeline of the set's dtype on the set's inputs, against the kernel's y.
 std::vector<BehavesLike> behaves_like(const VectorSet& set, std::span<const double> y) {
-  std::vector<std::int64_t> row_positions;
-  row_positions.reserve(set.positions.size() * static_cast<std::size_t>(set.heads));
-  for (const std::int64_t p : set.positions)
-    row_positions.insert(row_positions.end(), static_cast<std::size_t>(set.heads), p);
+  const std::vector<std::int64_t> rows = row_positions(set);
   std::vector<BehavesLike> out;
   for (const Implementation& impl : all_implementations()) {
     if (impl.dtype() != set.dtype) continue;
@@ -114,7 +159,7 @@ std::vector<BehavesLike> behaves_like(const VectorSet& set, std::span<const doub
     // One pipeline's outputs at a time: a set of 2^24 values is 128 MiB of them.
     std::vector<double> theirs;
     try {
-      theirs = apply_rows(impl, set.config, row_positions, set.x, set.seq_len);
+      theirs = apply_rows(impl, set.config, rows, set.x, set.seq_len);
     } catch (const ConfigError& e) {
       // A form that cannot express this config (e.g. a layout it lacks) is named, not hidden.
       b.not_applicable = e.what();
@@ -173,13 +218,7 @@ GradeAnalysis analyse_grade(const VectorSet& set, std::span<const double> y,
       const auto [a, b] = pair_channels(c.layout, c.rotary_dim, i);
       const std::size_t ia = start + static_cast<std::size_t>(a);
       const std::size_t ib = start + static_cast<std::size_t>(b);
-      const double ea = component_error(y[ia], set.expected[ia]);
-      const double eb = component_error(y[ib], set.expected[ib]);
-      const double err = std::hypot(ea, eb);
-      // a |x| is the exact output pair's norm (a rotation keeps it): a scale that depends on
-      // the inputs alone, not on how expected was rounded.
-      const double norm = r.attention_factor * std::hypot(set.x[ia], set.x[ib]);
-      const double rel = ratio(err, norm);
+      const auto [ea, eb, err, norm, rel] = pair_error(set, y, ia, ib, r.attention_factor);
       const double norm_ulps = ratio(err, format_ulp(norm, set.dtype));
       r.pairs += 1;
       band.pairs += 1;
@@ -209,6 +248,14 @@ GradeAnalysis analyse_grade(const VectorSet& set, std::span<const double> y,
     if (band.pairs > 0) r.bands.push_back(band);
   for (const auto& first : r.first_over) r.safe_up_to.push_back(audit::safe_position(bands, first));
   if (options.behaves_like) r.behaves_like = behaves_like(set, y);
+  if (!r.behaves_like.empty() && r.behaves_like.front().not_applicable.empty()) {
+    // The closest pipeline's own curve, for the plot: run once more rather than keep every
+    // pipeline's outputs in memory.
+    const std::vector<double> theirs =
+        apply_rows(find_implementation(r.behaves_like.front().impl), set.config, row_positions(set),
+                   set.x, set.seq_len);
+    r.closest_bucket_max_rel = bucket_max_rel(set, theirs, r.attention_factor);
+  }
   return r;
 }
 
@@ -273,8 +320,7 @@ std::string format_grade_analysis(const GradeReport& report, const GradeAnalysis
         "bound margin: {} of the {} bound at its worst, position {} ({}token {} head "
         "{} channel {})\n",
         std::isinf(report.margin) ? std::string("inf") : fmt::format("{:.3g}", report.margin),
-        report.bound, report.margin_site->position,
-        position_alias(report.margin_site->position),
+        report.bound, report.margin_site->position, position_alias(report.margin_site->position),
         report.margin_site->token, report.margin_site->head, report.margin_site->channel);
   if (!a.behaves_like.empty()) {
     const BehavesLike& best = a.behaves_like.front();
@@ -376,16 +422,31 @@ std::string grade_analysis_csv(const GradeAnalysis& a) {
   return out;
 }
 
+namespace {
+
+// The plot's curves: the kernel's, then the closest pipeline's where it could run.
+std::vector<audit::PlotSeries> plot_series(const GradeAnalysis& a) {
+  std::vector<audit::PlotSeries> series = {{"kernel", a.bucket_max_rel}};
+  if (!a.closest_bucket_max_rel.empty())
+    series.push_back(
+        {a.behaves_like.front().impl + " (closest pipeline)", a.closest_bucket_max_rel});
+  return series;
+}
+
+}  // namespace
+
 std::string grade_plot_data(const GradeAnalysis& a) {
-  return audit::plot_data(std::vector<audit::PlotSeries>{{"kernel", a.bucket_max_rel}});
+  return audit::plot_data(plot_series(a));
 }
 
 std::string grade_plot_script(const GradeAnalysis& a, const std::string& title,
                               const std::string& data_file, const std::string& png_file,
                               const std::string& svg_file) {
+  std::vector<std::string> names;
+  for (const audit::PlotSeries& one : plot_series(a)) names.push_back(one.name);
   return audit::plot_script(
-      {title, "max |(y - expected) pair| / (a |x pair|) per position bucket", a.thresholds},
-      {"kernel"}, data_file, png_file, svg_file);
+      {title, "max |(y - expected) pair| / (a |x pair|) per position bucket", a.thresholds}, names,
+      data_file, png_file, svg_file);
 }
 
 }  // namespace ropecheck::vectors

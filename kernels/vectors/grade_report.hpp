@@ -71,6 +71,9 @@ struct GradeAnalysis {
   std::array<std::uint64_t, 7> norm_histogram{};
   // Per plot bucket of the audit (audit::bucket_of): the largest rel, -1 where no position.
   std::vector<double> bucket_max_rel;
+  // The same for the closest pipeline's own outputs (behaves_like.front()); empty when there is
+  // none or it could not run.
+  std::vector<double> closest_bucket_max_rel;
   std::vector<BehavesLike> behaves_like;  // most identical first; ties in registry order
 };
 
@@ -89,7 +92,8 @@ nlohmann::json grade_analysis_json(const GradeReport& report, const GradeAnalysi
 std::string grade_analysis_csv(const GradeAnalysis& analysis);
 
 // The error-against-position plot of `grade --out`, drawn by the audit's plotting: the data
-// (max rel per plot bucket) and the gnuplot script naming data_file, png_file and svg_file.
+// (max rel per plot bucket: the kernel's, then the closest pipeline's) and the gnuplot script
+// naming data_file, png_file and svg_file.
 std::string grade_plot_data(const GradeAnalysis& analysis);
 std::string grade_plot_script(const GradeAnalysis& analysis, const std::string& title,
                               const std::string& data_file, const std::string& png_file,

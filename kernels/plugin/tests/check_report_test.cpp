@@ -37,19 +37,25 @@ CheckReport sample() {
 
 TEST(CheckReport, JUnitHasOneTestcasePerPropertyAndConfig) {
   const std::string xml = junit_xml(sample());
-  EXPECT_NE(xml.find("<testsuite name=\"k:f32\" tests=\"4\" failures=\"2\" errors=\"0\" skipped=\"1\">"),
-            std::string::npos) << xml;
+  EXPECT_NE(
+      xml.find("<testsuite name=\"k:f32\" tests=\"4\" failures=\"2\" errors=\"0\" skipped=\"1\">"),
+      std::string::npos)
+      << xml;
   // A passing testcase carries its margin: measured 1e-7 of a 1e-6 bound.
   EXPECT_NE(xml.find("<testcase classname=\"k:f32.llama-2-7b\" name=\"reference_agreement\">\n"
                      "      <properties>\n"
                      "        <property name=\"measured\" value=\"1e-07\"/>\n"
                      "        <property name=\"bound\" value=\"1e-06\"/>\n"
                      "        <property name=\"margin\" value=\"0.1\"/>\n"),
-            std::string::npos) << xml;
+            std::string::npos)
+      << xml;
   // The sweep's safe-up-to positions and its band table.
-  EXPECT_NE(xml.find("<property name=\"safe_up_to_0.001\" value=\"1\"/>"), std::string::npos) << xml;
-  EXPECT_NE(xml.find("<property name=\"safe_up_to_0.01\" value=\"1024\"/>"), std::string::npos) << xml;
-  EXPECT_NE(xml.find("<property name=\"safe_up_to_bound\" value=\"1024\"/>"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<property name=\"safe_up_to_0.001\" value=\"1\"/>"), std::string::npos)
+      << xml;
+  EXPECT_NE(xml.find("<property name=\"safe_up_to_0.01\" value=\"1024\"/>"), std::string::npos)
+      << xml;
+  EXPECT_NE(xml.find("<property name=\"safe_up_to_bound\" value=\"1024\"/>"), std::string::npos)
+      << xml;
   EXPECT_NE(xml.find("<system-out>band"), std::string::npos) << xml;
   EXPECT_NE(xml.find("[2^20,2^24)  1"), std::string::npos) << xml;
   EXPECT_NE(xml.find("crash (SIGSEGV) &amp; &quot;more&quot;"), std::string::npos) << xml;
@@ -114,8 +120,9 @@ TEST(CheckReport, SummaryNamesFailuresAndVerdict) {
   EXPECT_NE(text.find("FAIL: some property does not hold"), std::string::npos) << text;
   // The margin table: the worst configuration of each property, measured / bound and cases.
   EXPECT_NE(text.find("bound margin per property"), std::string::npos) << text;
-  EXPECT_NE(text.find("reference_agreement  1             0      0.1     1e-07     1e-06  llama-2-7b  5"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("reference_agreement  1             0      0.1     1e-07     1e-06  llama-2-7b  5"),
+      std::string::npos)
       << text;
   // The sweep's band table with safe-up-to columns.
   EXPECT_NE(text.find("safe<=0.001  safe<=0.01  safe<=bound"), std::string::npos) << text;

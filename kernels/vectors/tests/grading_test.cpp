@@ -254,8 +254,9 @@ TEST(GradeReport, RegistryOutputsBehaveLikeTheirPipelineOnEveryOutput) {
   const std::string summary(find_implementation(a.behaves_like.front().impl).pipeline->summary);
   EXPECT_NE(text.find("` (" + summary + ") on 100.00 %"), std::string::npos) << text;
   // The margin's position in plain digits, as a user greps for it.
-  EXPECT_NE(text.find(fmt::format("at its worst, position {} (token", report.margin_site->position)),
-            std::string::npos)
+  EXPECT_NE(
+      text.find(fmt::format("at its worst, position {} (token", report.margin_site->position)),
+      std::string::npos)
       << text;
 }
 
@@ -276,8 +277,15 @@ TEST(GradeReport, AFlippedSineAtOnePositionIsLocatedEverywhere) {
             a.worst_relative.error);
   EXPECT_LT(a.bucket_max_rel.at(static_cast<std::size_t>(audit::bucket_of(1000))), 1e-3);
   EXPECT_EQ(a.bucket_max_rel.at(static_cast<std::size_t>(audit::bucket_of(500))), -1);
+  // The closest pipeline's own curve stays low where the kernel's jumps.
+  ASSERT_EQ(a.behaves_like.front().impl, "elementwise:f32");
+  ASSERT_EQ(a.closest_bucket_max_rel.size(), a.bucket_max_rel.size());
+  EXPECT_LT(a.closest_bucket_max_rel[static_cast<std::size_t>(audit::bucket_of(2000))], 1e-3);
+  EXPECT_EQ(a.closest_bucket_max_rel[static_cast<std::size_t>(audit::bucket_of(500))], -1);
   const std::string data = grade_plot_data(a);
-  EXPECT_EQ(data.rfind("# bucket_start_position kernel\n", 0), 0u) << data;
+  EXPECT_EQ(data.rfind("# bucket_start_position kernel elementwise:f32_(closest_pipeline)\n", 0),
+            0u)
+      << data;
   // A header and one line per bucket holding a position: 1, 2, 3, 100, 1000, 2000 and 4000 each
   // have their own (four buckets per octave of 1 + m); 0 is off the log axis, as in the audit.
   const auto lines = static_cast<std::size_t>(std::count(data.begin(), data.end(), '\n'));

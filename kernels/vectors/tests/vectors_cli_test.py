@@ -7,6 +7,7 @@ ROPECHECK is the binary, EXAMPLE is examples/python/numpy_rope.py. The python_* 
 cases need NumPy; the others use the standard library only.
 """
 import json
+import os
 import shutil
 import struct
 import subprocess
@@ -223,10 +224,12 @@ def case_grade_report(work):
           list((work / "clean").iterdir()))
     check((work / "clean" / "error_vs_position.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n",
           "error_vs_position.png is not a PNG")
-    # The plot's data: one column of the kernel's worst rel per bucket, all under 1e-3 here.
+    # The plot's data: the kernel's worst rel per bucket, then the closest pipeline's (the same
+    # outputs here), all under 1e-3.
     rows = [line.split() for line in
             (work / "clean" / "error_vs_position.dat").read_text().splitlines()[1:]]
-    check(len(rows) > 0 and all(len(r) == 2 and float(r[1]) < 1e-3 for r in rows), rows)
+    check(len(rows) > 0 and all(len(r) == 3 and r[1] == r[2] and float(r[1]) < 1e-3
+                                for r in rows), rows)
     check((work / "clean" / "report.txt").read_text() == clean.stdout, "report.txt differs")
     report = json.loads((work / "clean" / "results.json").read_text())
     check(report["closest"] == "elementwise:f32" or
@@ -259,6 +262,12 @@ def case_grade_report(work):
     run("grade", str(vectors), str(work / "bug.safetensors"), "--out", str(work / "taken"),
         expect=2)
     check((work / "taken").read_text() == "", "--out overwrote a file")
+    # The plot needs gnuplot: without it on PATH, --out is refused before grading, nothing written.
+    result = subprocess.run([ROPECHECK, "grade", str(vectors), str(work / "bug.safetensors"),
+                             "--out", str(work / "no_plot")], capture_output=True, text=True,
+                            env={**os.environ, "PATH": str(work / "empty-path")})
+    check(result.returncode == 2 and "gnuplot" in result.stderr and
+          not (work / "no_plot").exists(), f"{result.returncode}: {result.stderr}")
 
 
 def case_bad_inputs(work):
