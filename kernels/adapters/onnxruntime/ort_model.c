@@ -62,14 +62,14 @@ static void value_info(ort_model* graph, int field, const char* name, int elem, 
   ort_model shape = {0}, tensor = {0}, type = {0}, info = {0};
   for (int k = 0; k < rank; ++k) {
     ort_model dim = {0};
-    field_string(&dim, 2, dims[k]);  /* Dimension.dim_param */
-    field_message(&shape, 1, &dim);  /* TensorShapeProto.dim */
+    field_string(&dim, 2, dims[k]); /* Dimension.dim_param */
+    field_message(&shape, 1, &dim); /* TensorShapeProto.dim */
   }
-  field_int(&tensor, 1, elem);         /* TypeProto.Tensor.elem_type */
-  field_message(&tensor, 2, &shape);   /* TypeProto.Tensor.shape */
-  field_message(&type, 1, &tensor);    /* TypeProto.tensor_type */
-  field_string(&info, 1, name);        /* ValueInfoProto.name */
-  field_message(&info, 2, &type);      /* ValueInfoProto.type */
+  field_int(&tensor, 1, elem);       /* TypeProto.Tensor.elem_type */
+  field_message(&tensor, 2, &shape); /* TypeProto.Tensor.shape */
+  field_message(&type, 1, &tensor);  /* TypeProto.tensor_type */
+  field_string(&info, 1, name);      /* ValueInfoProto.name */
+  field_message(&info, 2, &type);    /* ValueInfoProto.type */
   field_message(graph, field, &info);
 }
 
@@ -108,20 +108,23 @@ int ort_model_write(ort_model* model, ort_op op, int elem, int interleaved, int 
   attribute_int(&node, "num_heads", 1);
   attribute_int(&node, "rotary_embedding_dim", rotary_dim);
   if (op == ORT_OP_CONTRIB) field_string(&node, 7, "com.microsoft"); /* NodeProto.domain */
-  field_message(&graph, 1, &node);                                  /* GraphProto.node */
-  field_string(&graph, 2, "rotary_embedding");                      /* GraphProto.name */
+  field_message(&graph, 1, &node);                                   /* GraphProto.node */
+  field_string(&graph, 2, "rotary_embedding");                       /* GraphProto.name */
   for (int k = 0; k < 4; ++k) {
     const char* name = inputs[k];
-    if (strcmp(name, "x") == 0) value_info(&graph, 11, name, elem, 3, x_dims);
-    else if (strcmp(name, "position_ids") == 0) value_info(&graph, 11, name, 7, 2, id_dims);
-    else value_info(&graph, 11, name, elem, 2, cache_dims);
+    if (strcmp(name, "x") == 0)
+      value_info(&graph, 11, name, elem, 3, x_dims);
+    else if (strcmp(name, "position_ids") == 0)
+      value_info(&graph, 11, name, 7, 2, id_dims);
+    else
+      value_info(&graph, 11, name, elem, 2, cache_dims);
   }
   value_info(&graph, 12, "y", elem, 3, x_dims); /* GraphProto.output */
 
   /* IR version 10: what the opset-23 operator needs (ONNX 1.18). */
-  field_int(model, 1, 10);                 /* ModelProto.ir_version */
-  field_string(model, 2, "ropecheck");     /* ModelProto.producer_name */
-  field_message(model, 7, &graph);         /* ModelProto.graph */
+  field_int(model, 1, 10);             /* ModelProto.ir_version */
+  field_string(model, 2, "ropecheck"); /* ModelProto.producer_name */
+  field_message(model, 7, &graph);     /* ModelProto.graph */
   opset(model, "", 23);
   if (op == ORT_OP_CONTRIB) opset(model, "com.microsoft", 1);
   if (model->failed) {

@@ -95,8 +95,7 @@ static void ort_load(void) {
   const char* dir = getenv("ROPECHECK_ORT_DIR");
   if (dir == NULL || *dir == '\0') dir = ROPECHECK_ORT_DEFAULT_DIR;
   char path[1200];
-  snprintf(path, sizeof path, "%s/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1",
-           dir);
+  snprintf(path, sizeof path, "%s/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1", dir);
   void* lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (lib == NULL) {
     snprintf(g_ort.error, sizeof g_ort.error,
@@ -246,20 +245,13 @@ done:
   return status;
 }
 
-#define ORT_KERNEL(NAME, INIT)                                                        \
-  {.name = NAME,                                                                      \
-   .description = g_ort.description,                                                  \
-   .dtypes = RC_DTYPE_F32 | RC_DTYPE_F16,                                             \
-   .layouts = RC_LAYOUT_HALF | RC_LAYOUT_INTERLEAVED,                                 \
-   .rope_types = RC_ROPE_ALL,                                                         \
-   .angle_mode = RC_ANGLES_COS_SIN_CACHE,                                             \
-   .cos_sin_dtype = 0,                                                                \
-   .max_position = 0,                                                                 \
-   .bound = NULL,                                                                     \
-   .init = INIT,                                                                      \
-   .teardown = teardown,                                                              \
-   .supports = NULL,                                                                  \
-   .apply = apply}
+#define ORT_KERNEL(NAME, INIT)                                                                   \
+  {                                                                                              \
+    .name = NAME, .description = g_ort.description, .dtypes = RC_DTYPE_F32 | RC_DTYPE_F16,       \
+    .layouts = RC_LAYOUT_HALF | RC_LAYOUT_INTERLEAVED, .rope_types = RC_ROPE_ALL,                \
+    .angle_mode = RC_ANGLES_COS_SIN_CACHE, .cos_sin_dtype = 0, .max_position = 0, .bound = NULL, \
+    .init = INIT, .teardown = teardown, .supports = NULL, .apply = apply                         \
+  }
 
 static const rc_kernel g_kernels[] = {
     ORT_KERNEL("ort_contrib_rotary", init_contrib),
