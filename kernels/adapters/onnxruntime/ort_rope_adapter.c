@@ -245,12 +245,12 @@ done:
   return status;
 }
 
-#define ORT_KERNEL(NAME, INIT)                                                                   \
-  {                                                                                              \
-    .name = NAME, .description = g_ort.description, .dtypes = RC_DTYPE_F32 | RC_DTYPE_F16,       \
-    .layouts = RC_LAYOUT_HALF | RC_LAYOUT_INTERLEAVED, .rope_types = RC_ROPE_ALL,                \
-    .angle_mode = RC_ANGLES_COS_SIN_CACHE, .cos_sin_dtype = 0, .max_position = 0, .bound = NULL, \
-    .init = INIT, .teardown = teardown, .supports = NULL, .apply = apply                         \
+#define ORT_KERNEL(NAME, INIT)                                                                 \
+  {                                                                                            \
+    .name = NAME, .description = g_ort.description, .dtypes = RC_DTYPE_F32 | RC_DTYPE_F16,     \
+    .layouts = RC_LAYOUT_HALF | RC_LAYOUT_INTERLEAVED, .rope_types = RC_ROPE_ALL,              \
+    .angle_mode = RC_ANGLES_COS_SIN_CACHE, .cos_sin_dtype = 0, .max_position = 0,              \
+    .bound = "cache:f32", .init = INIT, .teardown = teardown, .supports = NULL, .apply = apply \
   }
 
 static const rc_kernel g_kernels[] = {
