@@ -218,13 +218,30 @@ double with_storage(double before_output, Precision rotation, Dtype dtype,
 
 }  // namespace
 
+std::optional<CacheRotation> cache_model_named(std::string_view name, Precision table) {
+  constexpr std::string_view kPrefix = "cache:";
+  if (!name.starts_with(kPrefix)) return std::nullopt;
+  const std::string_view arithmetic = name.substr(kPrefix.size());
+  for (Precision p : {Precision::f64, Precision::f32, Precision::bf16, Precision::f16})
+    if (precision_name(p) == arithmetic) return CacheRotation{table, p};
+  throw ConfigError("bound", fmt::format("unknown rotation arithmetic \"{}\" in \"{}\"; "
+                                         "accepted: cache:f64, cache:f32, cache:bf16, cache:f16",
+                                         arithmetic, name));
+}
+
 bool has_error_model(std::string_view pipeline) {
   for (const PipelineDescription& p : all_pipelines())
     if (p.name == pipeline) return true;
-  return false;
+  try {
+    return cache_model_named(pipeline, Precision::f64).has_value();
+  } catch (const ConfigError&) {
+    return false;
+  }
 }
 
 std::int64_t position_domain(std::string_view pipeline) {
+  // A cache kernel forms no position-dependent value: its tables are exact at any position.
+  if (cache_model_named(pipeline, Precision::f64)) return (std::int64_t{1} << 53) - 1;
   return ropecheck::position_domain(find_pipeline(pipeline));
 }
 

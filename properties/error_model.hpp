@@ -53,11 +53,17 @@ struct CacheRotation {
 // reference's own rounding to f64.
 double cache_output_error_bound(const CacheRotation& model, const PairBoundInput& in);
 
-// Whether `pipeline` names a registered pipeline, i.e. an error model.
+// The cos/sin-cache model named "cache:A" (A = f64, f32, bf16, f16: the rotation's arithmetic)
+// for tables stored in `table`; nullopt for a name without the "cache:" prefix. Throws
+// ConfigError("bound") for an unknown arithmetic.
+std::optional<CacheRotation> cache_model_named(std::string_view name, Precision table);
+
+// Whether `pipeline` names a registered pipeline or a valid "cache:A" model, i.e. an error model.
 bool has_error_model(std::string_view pipeline);
 
 // The largest |m| for which the registered pipeline's outputs are defined at all (f16
-// positions: 65519); throws ConfigError("pipeline") for an unknown name.
+// positions: 65519; a cache model takes any position: 2^53 - 1); throws ConfigError("pipeline")
+// for an unknown name.
 std::int64_t position_domain(std::string_view pipeline);
 
 }  // namespace ropecheck::properties

@@ -7,11 +7,12 @@ namespace ropecheck::properties {
 
 PairBounds::PairBounds(std::string_view pipeline, const RopeConfig& config, std::int64_t seq_len,
                        const reference::Reference& oracle, Dtype storage)
-    : pipeline_(&find_pipeline(pipeline)),
+    : cache_(cache_model_named(pipeline, storage_precision(storage))),
       config_(config),
       seq_len_(seq_len),
       attention_(oracle.attention_factor()),
       storage_(storage) {
+  if (!cache_) pipeline_ = &find_pipeline(pipeline);
   for (int pair = 0; pair < config.pairs(); ++pair) theta_.push_back(oracle.theta(pair));
 }
 

@@ -20,7 +20,8 @@ namespace ropecheck::properties {
 // final rounding the bound adds when it is coarser than the pipeline's own.
 class PairBounds {
  public:
-  // Throws ConfigError("pipeline") when `pipeline` is not a registered pipeline.
+  // `pipeline` is a registered pipeline or a "cache:A" model (error_model.hpp), whose tables
+  // are in `storage`. Throws ConfigError("pipeline") for any other name.
   PairBounds(std::string_view pipeline, const RopeConfig& config, std::int64_t seq_len,
              const reference::Reference& oracle, Dtype storage);
   // The bounds of a kernel handed correctly rounded cos/sin tables (cache_output_error_bound).

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <memory>
 #include <optional>
-#include <string_view>
 #include <utility>
 
 #include "core/config_error.hpp"
@@ -16,22 +15,15 @@ namespace ropecheck::vectors {
 
 namespace {
 
-// The prefix of a cos/sin-cache bound: "cache:f32" is a kernel handed the correctly rounded
-// cos/sin tables in the set's dtype (`ropecheck vectors --cos-sin`) that rotates in f32.
-constexpr std::string_view kCachePrefix = "cache:";
-
-// The cos/sin-cache model named `name` ("cache:" and an arithmetic), or nullopt for a name
-// without the prefix; throws ConfigError("--bound") for an unknown arithmetic.
+// The cos/sin-cache model named `name` ("cache:A", properties/error_model.hpp) for tables in
+// the set's dtype, or nullopt; an unknown arithmetic is reported against the option.
 std::optional<properties::CacheRotation> cache_model(const VectorSet& set,
                                                      const std::string& name) {
-  if (!name.starts_with(kCachePrefix)) return std::nullopt;
-  const std::string_view arithmetic = std::string_view(name).substr(kCachePrefix.size());
-  for (Precision p : {Precision::f64, Precision::f32, Precision::bf16, Precision::f16})
-    if (precision_name(p) == arithmetic)
-      return properties::CacheRotation{storage_precision(set.dtype), p};
-  throw ConfigError("--bound", fmt::format("unknown rotation arithmetic \"{}\" in \"{}\"; "
-                                           "accepted: cache:f64, cache:f32, cache:bf16, "
-                                           "cache:f16", arithmetic, name));
+  try {
+    return properties::cache_model_named(name, storage_precision(set.dtype));
+  } catch (const ConfigError& error) {
+    throw ConfigError("--bound", error.what() + error.key().size() + 2);  // without "bound: "
+  }
 }
 
 // Rotated channels within `bounds`; a pass-through channel must equal its input.
@@ -60,8 +52,8 @@ GradeBound pipeline_bound(const VectorSet& set, const std::string& pipeline) {
     const reference::Reference oracle(set.config, set.seq_len);
     auto bounds = std::make_shared<const properties::PairBounds>(*cache, set.config, set.seq_len,
                                                                  oracle, set.dtype);
-    return within_pair_bounds(bounds, "cos/sin cache, rotation in " +
-                                          pipeline.substr(kCachePrefix.size()));
+    return within_pair_bounds(
+        bounds, "cos/sin cache, rotation in " + std::string(precision_name(cache->rotation)));
   }
   if (!properties::has_error_model(pipeline))
     throw ConfigError("--bound", fmt::format("unknown bound \"{}\"; accepted for these {} "

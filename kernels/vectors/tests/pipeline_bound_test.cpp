@@ -8,6 +8,7 @@
 #include "impl/implementation.hpp"
 #include "kernels/vectors/pipeline_bound.hpp"
 #include "kernels/vectors/tests/hostile_bytes.hpp"
+#include "properties/error_model.hpp"
 
 namespace ropecheck::vectors {
 namespace {
@@ -107,6 +108,16 @@ TEST(PipelineBound, CacheBoundIsTheTablesAndRotationsRoundingAtEveryPosition) {
                                            pipeline_bound(set, "cache:f32"));
   EXPECT_FALSE(report.passed());
   EXPECT_EQ(report.first_violation->position, 1000);
+}
+
+// `ropecheck check` takes the same names (a plugin's claim or --bound), through properties.
+TEST(PipelineBound, CacheModelsAreErrorModelsWithoutAPositionLimit) {
+  EXPECT_TRUE(properties::has_error_model("cache:f32"));
+  EXPECT_TRUE(properties::has_error_model("cache:bf16"));
+  EXPECT_FALSE(properties::has_error_model("cache:f8"));
+  EXPECT_FALSE(properties::has_error_model("cache"));
+  EXPECT_EQ(properties::position_domain("cache:f16"), (std::int64_t{1} << 53) - 1);
+  EXPECT_EQ(properties::position_domain("f16-positions"), 65519);
 }
 
 }  // namespace
