@@ -49,6 +49,7 @@ struct AuditArgs {
   bool no_progress = false;
   bool exhaustive = false;
   int shards = 0;  // the shard count of a Kubernetes Indexed Job
+  std::string kernel, kernel_name;  // exhaustive mode on a plugin library's kernels
 };
 
 // The default ceiling on an audit's size in pair rotations (positions x heads x rotated pairs x
@@ -349,9 +350,22 @@ Runner add_audit_command(CLI::App& app) {
                 "Every position of --positions A..B and every pair: coefficient errors");
   sub->add_option("--shards", args->shards,
                   "Shard count when JOB_COMPLETION_INDEX gives the index (Kubernetes)");
+  sub->add_option("--kernel", args->kernel,
+                  "With --exhaustive: scan a C ABI plugin's kernels (LIB.so) instead of --impl");
+  sub->add_option("--kernel-name", args->kernel_name, "With --kernel: only this kernel");
   return [args] {
     const AuditOptions o = build_options(*args);
-    if (args->exhaustive) return run_exhaustive_audit(o, args->out, !args->no_progress);
+    if (!args->kernel.empty() || !args->kernel_name.empty()) {
+      if (!args->exhaustive)
+        throw ConfigError("--kernel",
+                          "plugin kernels are audited with --exhaustive (or `ropecheck check`)");
+      if (args->kernel.empty()) throw ConfigError("--kernel-name", "needs --kernel LIB.so");
+      if (!args->impls.empty())
+        throw ConfigError("--impl", "scans registry implementations; --kernel scans a plugin's");
+    }
+    if (args->exhaustive)
+      return run_exhaustive_audit(o, args->out, !args->no_progress,
+                                  {args->kernel, args->kernel_name, args->dtype});
     const std::vector<Requirement> requirements = parse_requirements(*args, o);
     std::string gnuplot, shard_file;
     if (o.shard_count > 1) {

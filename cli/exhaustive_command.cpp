@@ -11,6 +11,9 @@
 #include "cli/commands.hpp"
 #include "cli/output_files.hpp"
 #include "core/config_error.hpp"
+#include "kernels/plugin/plugin_library.hpp"
+#include "kernels/plugin/plugin_subject.hpp"
+#include "properties/subject.hpp"
 
 namespace ropecheck::cli {
 namespace {
@@ -84,7 +87,59 @@ void write_exhaustive_report(const audit::ExhaustiveOptions& o, const audit::Exh
   std::cout << fmt::format("\nwrote {}/report.txt, results.json\n", out_dir);
 }
 
-int run_exhaustive_audit(const audit::AuditOptions& s, const std::string& out_dir, bool progress) {
+namespace {
+
+// The library's kernels, one subject per kernel and format (restricted to `dtype` when set).
+void add_kernel_subjects(const ExhaustiveKernel& k, const std::string& dtype,
+                         audit::ExhaustiveOptions& o) {
+  const auto library = kernels::PluginLibrary::open(k.library);
+  std::vector<const kernels::KernelInfo*> chosen;
+  if (!k.kernel_name.empty())
+    chosen.push_back(&library->kernel(k.kernel_name));
+  else
+    for (const kernels::KernelInfo& info : library->kernels()) chosen.push_back(&info);
+  o.impls.clear();
+  for (const kernels::KernelInfo* info : chosen)
+    for (Dtype d : info->formats()) {
+      if (!dtype.empty() && dtype_name(d) != dtype) continue;
+      auto subject =
+          std::make_shared<kernels::PluginSubject>(library, *info, d, kernels::PluginOptions{});
+      if (!subject->supports(o.config)) continue;
+      o.impls.push_back(subject->name());
+      o.subjects.push_back(std::move(subject));
+    }
+  if (o.subjects.empty())
+    throw ConfigError("--kernel", fmt::format("no kernel of {} runs this configuration{}",
+                                              k.library, dtype.empty() ? "" : " in " + dtype));
+}
+
+int run_exhaustive_audit_with(const audit::AuditOptions& s, const std::string& out_dir,
+                              bool progress, const ExhaustiveKernel& kernel);
+
+}  // namespace
+
+int run_exhaustive_audit(const audit::AuditOptions& s, const std::string& out_dir, bool progress,
+                         const ExhaustiveKernel& kernel) {
+  if (!kernel.library.empty()) {
+    try {
+      return run_exhaustive_audit_with(s, out_dir, progress, kernel);
+    } catch (const kernels::PluginLoadFailure& failure) {
+      std::cerr << "ropecheck: kernel failure: " << kernels::plugin_text(failure.what(), 400)
+                << "\n";
+      return kCheckFailed;
+    } catch (const properties::KernelFailure& failure) {
+      std::cerr << "ropecheck: kernel failure: " << kernels::plugin_text(failure.what(), 400)
+                << "\n";
+      return kCheckFailed;
+    }
+  }
+  return run_exhaustive_audit_with(s, out_dir, progress, kernel);
+}
+
+namespace {
+
+int run_exhaustive_audit_with(const audit::AuditOptions& s, const std::string& out_dir,
+                              bool progress, const ExhaustiveKernel& kernel) {
   audit::ExhaustiveOptions o;
   o.config = s.config;
   o.config_json = s.config_json;
@@ -99,6 +154,7 @@ int run_exhaustive_audit(const audit::AuditOptions& s, const std::string& out_di
   o.threads = s.threads;
   o.shard_index = s.shard_index;
   o.shard_count = s.shard_count;
+  if (!kernel.library.empty()) add_kernel_subjects(kernel, kernel.dtype, o);
   if (o.shard_count > 1 && out_dir.empty())
     throw ConfigError("--out", "a sharded run needs --out DIR");
 
@@ -129,5 +185,7 @@ int run_exhaustive_audit(const audit::AuditOptions& s, const std::string& out_di
   write_exhaustive_report(o, audit::merge_parts(o, {part}), out_dir);
   return kPass;
 }
+
+}  // namespace
 
 }  // namespace ropecheck::cli
