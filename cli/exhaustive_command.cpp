@@ -41,6 +41,7 @@ double calibrate(const audit::ExhaustiveOptions& o) {
                      static_cast<double>(part.evaluations * o.impls.size()));
   };
   const std::int64_t middle = o.first + (o.last - o.first) / 2;
+  cpu_time_of(middle, middle);  // warms the tables built once per process
   const double setup = cpu_time_of(middle, middle).first;
   const auto [seconds, evaluations] = cpu_time_of(middle, std::min(o.last, middle + 16383));
   return evaluations / std::max(seconds - setup, 1e-6);
