@@ -22,10 +22,9 @@ namespace {
 // computes them: each is a chain of SplitMix64 hashes keyed by them.
 constexpr std::uint64_t mix(std::uint64_t z) { return SplitMix64::hash(z); }
 
-// A head of values uniform in [-1, 1), rounded to the implementation's dtype.
-std::vector<double> random_head(std::uint64_t seed, std::int64_t position, int head, int dim,
-                                Dtype dtype) {
-  std::vector<double> x(static_cast<std::size_t>(dim));
+// A head of values uniform in [-1, 1), rounded to the implementation's dtype, into x.
+void random_head(std::uint64_t seed, std::int64_t position, int head, Dtype dtype,
+                 std::vector<double>& x) {
   std::uint64_t state = mix(seed ^ mix(static_cast<std::uint64_t>(position) * 4 + head));
   for (double& v : x) {
     state = mix(state);
@@ -36,7 +35,6 @@ std::vector<double> random_head(std::uint64_t seed, std::int64_t position, int h
         : dtype == Dtype::f32 ? static_cast<double>(static_cast<float>(u))
                               : round_to(u, dtype);
   }
-  return x;
 }
 
 // 2^k as a double for -1074 <= k <= 1023 (exact; std::ldexp is a library call per output).
@@ -69,6 +67,13 @@ double pair_ulp(double a, double b, const FormatTraits& f) {
   return pow2(e - f.precision + 1);
 }
 
+// 1 / v for a power of two v in [2^-1022, 2^1022], exactly: the biased exponent mirrored about
+// 1023 (2^k has field k + 1023, 2^-k field 1023 - k).
+double reciprocal_pow2(double v) {
+  const auto field = std::bit_cast<std::uint64_t>(v) >> 52;
+  return std::bit_cast<double>((2046 - field) << 52);
+}
+
 double rotary_dot(const RopeConfig& c, const std::vector<double>& a, const std::vector<double>& b) {
   long double sum = 0;
   for (int j = 0; j < c.rotary_dim; ++j) sum += static_cast<long double>(a[j]) * b[j];
@@ -86,6 +91,37 @@ struct Context {
   std::vector<std::unique_ptr<PreparedRope>> prepared;
   reference::Reference oracle;
   std::size_t score_stride;
+  double threshold_min = HUGE_VAL;  // the smallest threshold (+inf without any)
+};
+
+// Reference outputs are shared by every implementation of the same dtype: rounded =
+// RN_dtype(exact), and the exact output as hi + lo within bound[pair] (the certified fast
+// path's double-double, or MPFR's where it cannot evaluate a pair).
+struct PerDtype {
+  bool ready = false;  // filled for the current position
+  std::vector<std::vector<double>> x, hi, lo, rounded, bound;
+  std::optional<double> score;  // the exact score of (x[0], x[1]) at (m, n)
+};
+
+// One worker's buffers, reused from position to position (allocating them per position cost as
+// much as a fifth of the audit's time per pair).
+struct Scratch {
+  PerDtype per_dtype[4];  // indexed by Dtype
+  std::vector<double> y, qm, kn, qd, k0;
+  Scratch(const RopeConfig& c, int heads) {
+    const auto dim = static_cast<std::size_t>(c.head_dim);
+    for (PerDtype& p : per_dtype) {
+      p.x.assign(static_cast<std::size_t>(heads), std::vector<double>(dim));
+      p.hi = p.lo = p.rounded = p.x;
+      p.bound.assign(static_cast<std::size_t>(heads),
+                     std::vector<double>(static_cast<std::size_t>(c.pairs())));
+    }
+    y.resize(dim);
+    qm.resize(dim);
+    kn.resize(dim);
+    qd.resize(dim);
+    k0.resize(dim);
+  }
 };
 
 // |got - (hi + lo)|, the error of one output against the exact value hi + lo. For f64 pipelines
@@ -102,12 +138,23 @@ double pair_error(double got, double hi, double lo) {
 // path: the fast path's hi + lo is within `bound` of the exact value, the MPFR path's within
 // 2^-100 a X (far less), and each evaluation of pair_error rounds twice (u |got - hi| and u |err|).
 // So the two computed errors differ by at most bound + 2^-51 (|got - hi| + err) (spec/audit.md).
-bool near_threshold(const AuditOptions& o, const double (&err)[2], double diff_a, double diff_b,
+bool near_threshold(const Context& ctx, const double (&err)[2], double diff_a, double diff_b,
                     double bound) {
+  const AuditOptions& o = ctx.options;
+  // The common case in one test: both errors below half the smallest threshold and both sides'
+  // slack (each at most this sum) below a quarter of it; NaN fails the comparisons and goes on.
+  const double t = ctx.threshold_min;
+  if (err[0] < 0.5 * t && err[1] < 0.5 * t &&
+      2 * bound + 0x1p-51 * (std::fabs(diff_a) + std::fabs(diff_b) + err[0] + err[1]) < 0.25 * t)
+    return false;
   const double diffs[2] = {diff_a, diff_b};
   for (int s = 0; s < 2; ++s) {
     if (!std::isfinite(err[s])) continue;
     const double slack = 2 * bound + 0x1p-51 * (std::fabs(diffs[s]) + err[s]);
+    // The common case, decided without the loop: err below half the smallest threshold and
+    // slack below a quarter of it, so t - err > t/2 > slack for every threshold t, computed
+    // rounding included.
+    if (err[s] < 0.5 * ctx.threshold_min && slack < 0.25 * ctx.threshold_min) continue;
     for (double t : o.thresholds)
       if (std::fabs(err[s] - t) <= slack) return true;
   }
@@ -120,7 +167,7 @@ void update_worst(Worst& worst, double error, std::int64_t m, int channel, doubl
   if (error > worst.error) worst = {error, m, channel, xa, xb, got, expected};
 }
 
-void measure_position(const Context& ctx, std::size_t index, BlockResult& out) {
+void measure_position(const Context& ctx, std::size_t index, BlockResult& out, Scratch& scratch) {
   const AuditOptions& o = ctx.options;
   const RopeConfig& c = o.config;
   const std::int64_t m = o.positions[index];
@@ -129,30 +176,24 @@ void measure_position(const Context& ctx, std::size_t index, BlockResult& out) {
   const auto dim = static_cast<std::size_t>(c.head_dim);
   const bool with_scores = index % ctx.score_stride == 0;
 
-  // Reference outputs are shared by every implementation of the same dtype: rounded =
-  // RN_dtype(exact), and the exact output as hi + lo within bound[pair] (the certified fast
-  // path's double-double, or MPFR's where it cannot evaluate a pair).
-  struct PerDtype {
-    std::vector<std::vector<double>> x, hi, lo, rounded, bound;
-    std::optional<double> score;  // the exact score of (x[0], x[1]) at (m, n)
-  };
-  std::map<Dtype, PerDtype> per_dtype;
+  for (PerDtype& p : scratch.per_dtype) {
+    p.ready = false;
+    p.score.reset();
+  }
   auto reference_for = [&](Dtype dtype) -> PerDtype& {
-    auto [it, inserted] = per_dtype.try_emplace(dtype);
-    if (inserted) {
+    PerDtype& p = scratch.per_dtype[static_cast<std::size_t>(dtype)];
+    if (!p.ready) {
       for (int h = 0; h < o.heads; ++h) {
-        auto x = random_head(o.seed, m, h, c.head_dim, dtype);
-        std::vector<double> hi(dim), lo(dim), yd(dim), bound(static_cast<std::size_t>(c.pairs()));
-        out.work.exact_mpfr += ctx.oracle.apply_with_exact(m, x, dtype, yd, hi, lo, bound);
+        const auto hh = static_cast<std::size_t>(h);
+        random_head(o.seed, m, h, dtype, p.x[hh]);
+        out.work.exact_mpfr +=
+            ctx.oracle.apply_with_exact(m, p.x[hh], dtype, p.rounded[hh], p.hi[hh], p.lo[hh],
+                                        p.bound[hh]);
         out.work.pairs += static_cast<std::uint64_t>(c.pairs());
-        it->second.x.push_back(std::move(x));
-        it->second.hi.push_back(std::move(hi));
-        it->second.lo.push_back(std::move(lo));
-        it->second.rounded.push_back(std::move(yd));
-        it->second.bound.push_back(std::move(bound));
       }
+      p.ready = true;
     }
-    return it->second;
+    return p;
   };
 
   for (std::size_t k = 0; k < ctx.impls.size(); ++k) {
@@ -163,7 +204,7 @@ void measure_position(const Context& ctx, std::size_t index, BlockResult& out) {
     ImplBlock& block = out.impls[k];
     CellStats& cell = block.bands[band];
     double position_max = 0;
-    std::vector<double> y(dim);
+    std::vector<double>& y = scratch.y;
     // The cell's running values in locals (the compiler cannot keep them in registers through
     // the stores otherwise); every sum is still accumulated in the same order.
     std::uint64_t outputs = cell.outputs, correctly_rounded = cell.correctly_rounded;
@@ -182,7 +223,7 @@ void measure_position(const Context& ctx, std::size_t index, BlockResult& out) {
         double err[2] = {pair_error(y[a], hi[0], lo[0]), pair_error(y[b], hi[1], lo[1])};
         // The threshold tests must decide as they would on the MPFR path's hi + lo: where an
         // error lies within the fast path's uncertainty of a threshold, redo the pair by MPFR.
-        if (near_threshold(o, err, y[a] - hi[0], y[b] - hi[1], bound[i]) &&
+        if (near_threshold(ctx, err, y[a] - hi[0], y[b] - hi[1], bound[i]) &&
             std::isfinite(x[a]) && std::isfinite(x[b])) {
           const reference::ExactPair e = ctx.oracle.exact_pair_mpfr(m, i, x[a], x[b]);
           hi[0] = e.a_hi, lo[0] = e.a_lo, hi[1] = e.b_hi, lo[1] = e.b_lo;
@@ -192,8 +233,9 @@ void measure_position(const Context& ctx, std::size_t index, BlockResult& out) {
         }
         const double ulp = pair_ulp(hi[0], hi[1], traits);
         // ulp is a power of two: where its reciprocal is a normal double, multiplying by it is
-        // exactly the division (and much cheaper).
-        const double inv_ulp = ulp >= 0x1p-1022 && ulp <= 0x1p+1022 ? 1.0 / ulp : 0.0;
+        // exactly the division (and much cheaper); the reciprocal itself is formed from the
+        // exponent bits (a division here stalled every pair).
+        const double inv_ulp = ulp >= 0x1p-1022 && ulp <= 0x1p+1022 ? reciprocal_pow2(ulp) : 0.0;
         for (int s = 0; s < 2; ++s) {
           const int ch = s == 0 ? a : b;
           const double got = y[ch], rounded = y_rounded[ch];
@@ -227,7 +269,7 @@ void measure_position(const Context& ctx, std::size_t index, BlockResult& out) {
     const std::int64_t n = m - delta;
     const auto& q = ref.x[0];
     const auto& kx = ref.x[1];
-    std::vector<double> qm(dim), kn(dim), qd(dim), k0(dim);
+    std::vector<double>&qm = scratch.qm, &kn = scratch.kn, &qd = scratch.qd, &k0 = scratch.k0;
     rope.apply(m, q, qm);
     rope.apply(n, kx, kn);
     rope.apply(delta, q, qd);
@@ -345,6 +387,7 @@ double bucket_start(int bucket) {
 std::vector<BlockResult> run_blocks(const AuditOptions& o, const ProgressFn& progress) {
   Context ctx{o, {}, {}, reference::Reference(o.config, o.seq_len),
               std::max<std::size_t>(1, o.positions.size() / 32768)};
+  for (double t : o.thresholds) ctx.threshold_min = std::min(ctx.threshold_min, t);
   for (const std::string& name : o.impls) {
     ctx.impls.push_back(&find_implementation(name));
     ctx.prepared.push_back(ctx.impls.back()->prepare(o.config, o.seq_len));
@@ -359,12 +402,14 @@ std::vector<BlockResult> run_blocks(const AuditOptions& o, const ProgressFn& pro
   std::exception_ptr failure;
   std::mutex failure_mutex;
   auto worker = [&] {
+    std::optional<Scratch> scratch;
     for (std::size_t j; (j = next.fetch_add(1)) < mine.size();) {
       try {
+        if (!scratch) scratch.emplace(o.config, o.heads);
         BlockResult block = empty_block(o, mine[j]);
         const std::size_t begin = mine[j] * kBlockSize;
         const std::size_t end = std::min(begin + kBlockSize, o.positions.size());
-        for (std::size_t i = begin; i < end; ++i) measure_position(ctx, i, block);
+        for (std::size_t i = begin; i < end; ++i) measure_position(ctx, i, block, *scratch);
         results[j] = std::move(block);
       } catch (...) {
         std::lock_guard lock(failure_mutex);

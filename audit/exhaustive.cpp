@@ -11,6 +11,7 @@
 #include "core/config_error.hpp"
 #include "core/number_format.hpp"
 #include "impl/implementation.hpp"
+#include "properties/subject.hpp"
 #include "reference/coefficient_scan.hpp"
 #include "reference/exact_frequencies.hpp"
 #include "reference/fast_path.hpp"
@@ -23,8 +24,9 @@ namespace {
 // both cores stay busy to the end and progress moves.
 constexpr std::int64_t kChunk = 4096;
 
-// Positions whose pipeline outputs are computed in one apply_batch call (the unit rows of 64
-// positions fit in the L2 cache; an out-of-process kernel pays one round trip per batch).
+// Positions whose pipeline outputs are computed in one apply_batch call: 64 for the registry's
+// implementations (their unit rows fit in the L2 cache), a whole chunk for a subject such as a
+// plugin kernel, which pays one round trip to its worker per call.
 constexpr std::int64_t kBatch = 64;
 
 struct Context {
@@ -32,7 +34,8 @@ struct Context {
   std::vector<std::unique_ptr<PreparedRope>> prepared;
   reference::Reference oracle;
   std::vector<double> unit;                     // every rotated pair (1, 0), the other channels 0
-  std::vector<double> unit_rows;                // kBatch copies of unit
+  std::vector<double> unit_rows;                // batch copies of unit
+  std::int64_t batch = kBatch;                  // positions per apply_batch call
   std::optional<reference::FastPathData> scan;  // set when the incremental path applies
 };
 
@@ -142,18 +145,35 @@ void measure_exact(const Context& ctx, std::size_t k, std::int64_t m, std::span<
     if (position_max > o.thresholds[t] && !r.first_exceeding[t]) r.first_exceeding[t] = m;
 }
 
+// The implementations' outputs for the unit input at positions base .. base + n - 1, one
+// apply_batch call each: ys[k] holds n rows.
+void pipeline_rows(const Context& ctx, std::int64_t base, std::size_t n,
+                   std::vector<std::int64_t>& positions, std::vector<std::vector<double>>& ys) {
+  const auto dim = static_cast<std::size_t>(ctx.options.config.head_dim);
+  positions.resize(n);
+  for (std::size_t j = 0; j < n; ++j) positions[j] = base + static_cast<std::int64_t>(j);
+  const std::span<const double> x(ctx.unit_rows.data(), n * dim);
+  for (std::size_t k = 0; k < ctx.prepared.size(); ++k)
+    ctx.prepared[k]->apply_batch(positions, x, std::span<double>(ys[k].data(), n * dim));
+}
+
 void scan_chunk_exact(const Context& ctx, ExhaustivePart& part) {
   const auto dim = static_cast<std::size_t>(ctx.options.config.head_dim);
-  std::vector<double> y(dim);
   ExactRow row(ctx.options.config);
-  for (std::int64_t m = part.first; m <= part.last; ++m) {
-    row.fill(ctx, m, part);
-    for (std::size_t k = 0; k < ctx.prepared.size(); ++k) {
-      ctx.prepared[k]->apply(m, ctx.unit, y);
-      measure_exact(ctx, k, m, y, row, part);
+  std::vector<std::vector<double>> ys(
+      ctx.prepared.size(), std::vector<double>(dim * static_cast<std::size_t>(ctx.batch)));
+  std::vector<std::int64_t> positions;
+  for (std::int64_t base = part.first; base <= part.last; base += ctx.batch) {
+    const auto n = static_cast<std::size_t>(std::min(ctx.batch, part.last - base + 1));
+    pipeline_rows(ctx, base, n, positions, ys);
+    for (std::size_t j = 0; j < n; ++j) {
+      const std::int64_t m = positions[j];
+      row.fill(ctx, m, part);
+      for (std::size_t k = 0; k < ctx.prepared.size(); ++k)
+        measure_exact(ctx, k, m, std::span<const double>(ys[k].data() + j * dim, dim), row, part);
+      part.evaluations += static_cast<std::uint64_t>(ctx.options.config.pairs());
+      part.exact_positions += 1;
     }
-    part.evaluations += static_cast<std::uint64_t>(ctx.options.config.pairs());
-    part.exact_positions += 1;
   }
 }
 
@@ -246,15 +266,12 @@ void scan_chunk_incremental(const Context& ctx, ExhaustivePart& part) {
   FastScratch scratch(pairs);
   ExactRow row(conf);
   std::vector<double> c(static_cast<std::size_t>(pairs)), s(c.size());
-  std::vector<std::vector<double>> ys(ctx.prepared.size(), std::vector<double>(dim * kBatch));
-  std::vector<std::int64_t> positions(kBatch);
-  for (std::int64_t base = part.first; base <= part.last; base += kBatch) {
-    const auto n = static_cast<std::size_t>(std::min(kBatch, part.last - base + 1));
-    for (std::size_t j = 0; j < n; ++j) positions[j] = base + static_cast<std::int64_t>(j);
-    const std::span<const std::int64_t> batch(positions.data(), n);
-    const std::span<const double> x(ctx.unit_rows.data(), n * dim);
-    for (std::size_t k = 0; k < ctx.prepared.size(); ++k)
-      ctx.prepared[k]->apply_batch(batch, x, std::span<double>(ys[k].data(), n * dim));
+  std::vector<std::vector<double>> ys(
+      ctx.prepared.size(), std::vector<double>(dim * static_cast<std::size_t>(ctx.batch)));
+  std::vector<std::int64_t> positions;
+  for (std::int64_t base = part.first; base <= part.last; base += ctx.batch) {
+    const auto n = static_cast<std::size_t>(std::min(ctx.batch, part.last - base + 1));
+    pipeline_rows(ctx, base, n, positions, ys);
     for (std::size_t j = 0; j < n; ++j) {
       const std::int64_t m = positions[j];
       scan.next(c.data(), s.data());
@@ -314,25 +331,31 @@ std::pair<std::int64_t, std::int64_t> shard_range(const ExhaustiveOptions& o) {
 }
 
 ExhaustivePart run_exhaustive(const ExhaustiveOptions& o, const ExhaustiveProgress& progress) {
-  Context ctx{o, {}, reference::Reference(o.config, o.seq_len), {}, {}, {}};
-  for (const std::string& name : o.impls)
-    ctx.prepared.push_back(find_implementation(name).prepare(o.config, o.seq_len));
+  Context ctx{o, {}, reference::Reference(o.config, o.seq_len), {}, {}, kBatch, {}};
+  if (!o.subjects.empty()) {
+    if (o.subjects.size() != o.impls.size())
+      throw std::logic_error("exhaustive: one subject per implementation name");
+    if (o.shard_count > 1)
+      throw ConfigError("shard", "plugin kernels are scanned in one run, not in shards");
+    ctx.batch = kChunk;
+  }
+  for (std::size_t k = 0; k < o.impls.size(); ++k)
+    ctx.prepared.push_back(o.subjects.empty()
+                               ? find_implementation(o.impls[k]).prepare(o.config, o.seq_len)
+                               : o.subjects[k]->prepare(o.config, o.seq_len));
   ctx.unit.assign(static_cast<std::size_t>(o.config.head_dim), 0.0);
   for (int i = 0; i < o.config.pairs(); ++i)
     ctx.unit[static_cast<std::size_t>(pair_channels(o.config.layout, o.config.rotary_dim, i).a)] =
         1.0;
+  for (std::int64_t j = 0; j < ctx.batch; ++j)
+    ctx.unit_rows.insert(ctx.unit_rows.end(), ctx.unit.begin(), ctx.unit.end());
   const auto [first, last] = shard_range(o);
   if (o.incremental && last >= first &&
       last < (std::int64_t{1} << 53) - reference::CoefficientScan::kResync) {
     reference::FastPathData data =
         reference::build_fast_path(reference::ExactFrequencies(o.config, o.seq_len));
-    if (reference::CoefficientScan::usable(data)) {
-      ctx.scan = std::move(data);
-      for (std::int64_t j = 0; j < kBatch; ++j)
-        ctx.unit_rows.insert(ctx.unit_rows.end(), ctx.unit.begin(), ctx.unit.end());
-    }
+    if (reference::CoefficientScan::usable(data)) ctx.scan = std::move(data);
   }
-
   ExhaustivePart total = empty_part(o, first, last);
   if (last < first) return total;
   const std::int64_t chunks = (last - first) / kChunk + 1;
@@ -357,8 +380,11 @@ ExhaustivePart run_exhaustive(const ExhaustiveOptions& o, const ExhaustiveProgre
     }
     running.fetch_sub(1);
   };
-  const int threads = static_cast<int>(
-      std::max<std::int64_t>(1, std::min<std::int64_t>(std::max(1, o.threads), chunks)));
+  // A subject (a plugin's worker) runs one call at a time anyway, and calls reaching one worker
+  // from two threads were seen to lose it (killed between calls): one thread drives it.
+  const int wanted = o.subjects.empty() ? std::max(1, o.threads) : 1;
+  const int threads =
+      static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(wanted, chunks)));
   running.store(threads);
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
@@ -394,17 +420,31 @@ ExhaustivePart merge_parts(const ExhaustiveOptions& o, std::vector<ExhaustivePar
   return total;
 }
 
+namespace {
+
+double rotation_term(const PipelineDescription& pipeline, Dtype storage, double a) {
+  const auto arithmetic = parse_dtype(pipeline.arithmetic);
+  if (!arithmetic)
+    throw std::logic_error(fmt::format("pipeline {} names no arithmetic format", pipeline.name));
+  const double u_arith = std::ldexp(1.0, -format_traits(*arithmetic).precision);
+  const double u_storage = std::ldexp(1.0, -format_traits(storage).precision);
+  return a * std::sqrt(2.0) * ((1 + std::sqrt(2.0)) * u_arith + u_storage);
+}
+
+}  // namespace
+
 double rotation_rounding_term(const std::string& name, const RopeConfig& config,
                               std::int64_t seq_len) {
   const Implementation& impl = find_implementation(name);
-  const auto arithmetic = parse_dtype(impl.pipeline->arithmetic);
-  if (!arithmetic)
-    throw std::logic_error(
-        fmt::format("pipeline {} names no arithmetic format", impl.pipeline->name));
-  const double u_arith = std::ldexp(1.0, -format_traits(*arithmetic).precision);
-  const double u_storage = std::ldexp(1.0, -format_traits(impl.dtype()).precision);
-  const double a = impl.prepare(config, seq_len)->attention_factor();
-  return a * std::sqrt(2.0) * ((1 + std::sqrt(2.0)) * u_arith + u_storage);
+  return rotation_term(*impl.pipeline, impl.dtype(),
+                       impl.prepare(config, seq_len)->attention_factor());
+}
+
+double rotation_rounding_term(const ExhaustiveOptions& o, std::size_t k) {
+  if (o.subjects.empty()) return rotation_rounding_term(o.impls.at(k), o.config, o.seq_len);
+  const properties::Subject& subject = *o.subjects.at(k);
+  return rotation_term(find_pipeline(subject.bound_model()), subject.dtype(),
+                       subject.prepare(o.config, o.seq_len)->attention_factor());
 }
 
 }  // namespace ropecheck::audit

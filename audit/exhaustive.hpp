@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/rope_config.hpp"
+
+namespace ropecheck::properties {
+class Subject;
+}
 
 namespace ropecheck::audit {
 
@@ -34,6 +39,12 @@ struct ExhaustiveOptions {
   // against the per-position path's (false: the per-position path alone, for cross-checks).
   // Never changes a result.
   bool incremental = true;
+  // What to scan instead of the registry's implementations (plugin kernels): when not empty,
+  // subjects[k] is what impls[k] names. Their outputs come thousands of positions per
+  // apply_batch call (one round trip to a plugin's worker), and anything the subject throws
+  // (properties::KernelFailure for a crash, hang or wild write) ends the scan. Not sharded: a
+  // shard file names its implementations, and only the registry's can be found again by name.
+  std::vector<std::shared_ptr<const properties::Subject>> subjects;
 };
 
 // log2 histogram of the coefficient error d: bin 0 holds d < 2^kHistogramLow (zero included),
@@ -87,6 +98,8 @@ ExhaustivePart merge_parts(const ExhaustiveOptions& options, std::vector<Exhaust
 // bound a sqrt(2) ((1 + sqrt(2)) u_arith + u_storage) (first order; spec/audit.md).
 double rotation_rounding_term(const std::string& impl, const RopeConfig& config,
                               std::int64_t seq_len);
+// ... for the k-th scanned implementation (a subject's: from the pipeline whose bound it claims).
+double rotation_rounding_term(const ExhaustiveOptions& options, std::size_t k);
 
 // JSON: the fingerprint of what determines every number, a part (exact hex floats), the report.
 nlohmann::json exhaustive_fingerprint(const ExhaustiveOptions& options);

@@ -111,7 +111,7 @@ json exhaustive_report_json(const ExhaustiveOptions& o, const ExhaustivePart& al
   json impls = json::array();
   for (std::size_t k = 0; k < o.impls.size(); ++k) {
     const ExhaustiveImpl& r = all.impls[k];
-    const double rotation = rotation_rounding_term(o.impls[k], o.config, o.seq_len);
+    const double rotation = rotation_rounding_term(o, k);
     json bands = json::array();
     for (std::size_t band = 0; band < r.band_max.size(); ++band) {
       const CoefficientWorst& w = r.band_max[band];
@@ -163,7 +163,7 @@ std::string exhaustive_report_table(const ExhaustiveOptions& o, const Exhaustive
       o.config_label, format_position(o.first), format_position(o.last), all.evaluations);
   for (std::size_t k = 0; k < o.impls.size(); ++k) {
     const ExhaustiveImpl& r = all.impls[k];
-    const double rotation = rotation_rounding_term(o.impls[k], o.config, o.seq_len);
+    const double rotation = rotation_rounding_term(o, k);
     out +=
         fmt::format("\n{}  (rotation rounding term {:.2e}: bound on the output error = d + it)\n",
                     o.impls[k], rotation);

@@ -1,5 +1,6 @@
 // `ropecheck audit` and `ropecheck merge`: precision against position, as table, CSV, JSON and plot.
 #include <chrono>
+#include <ctime>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -48,6 +49,7 @@ struct AuditArgs {
   bool no_progress = false;
   bool exhaustive = false;
   int shards = 0;  // the shard count of a Kubernetes Indexed Job
+  std::string kernel, kernel_name;  // exhaustive mode on a plugin library's kernels
 };
 
 // The default ceiling on an audit's size in pair rotations (positions x heads x rotated pairs x
@@ -242,26 +244,34 @@ std::string check_report_output(const std::string& out_dir) {
   return find_gnuplot("--out");
 }
 
-// Prints the audit's size and a time estimate from a quick calibration run on a sample of its
-// positions (one thread), scaled to the whole run and its threads.
+// Prints the audit's size and a time estimate from two quick calibration runs (one thread, CPU
+// time, so that other jobs on the machine do not inflate it): one position, then a sample of 64
+// spread over the range; their difference is the cost per position without the set-up (exact
+// frequencies, prepared pipelines). A first run warms the tables built once per process.
 void print_estimate(const AuditOptions& o) {
   const std::size_t sample_size = std::min<std::size_t>(64, o.positions.size());
   AuditOptions sample = o;
-  sample.positions.clear();
-  for (std::size_t i = 0; i < sample_size; ++i)
-    sample.positions.push_back(o.positions[i * o.positions.size() / sample_size]);
   sample.threads = 1;
   sample.shard_index = 0;
   sample.shard_count = 1;
-  const auto start = std::chrono::steady_clock::now();
-  audit::run_blocks(sample, nullptr);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const auto cpu_time_of = [&](std::size_t count) {
+    sample.positions.clear();
+    for (std::size_t i = 0; i < count; ++i)
+      sample.positions.push_back(o.positions[i * o.positions.size() / count]);
+    const std::clock_t start = std::clock();
+    audit::run_blocks(sample, nullptr);
+    return static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC;
+  };
+  cpu_time_of(1);  // warms the process-wide tables, which the set-up below must not include
+  const double setup = cpu_time_of(1);
+  const double sampled = cpu_time_of(sample_size);
+  const double per_position =
+      sample_size > 1 ? std::max(0.0, sampled - setup) / static_cast<double>(sample_size - 1)
+                      : sampled;
   const double mine = static_cast<double>(o.positions.size()) / o.shard_count;
   const double parallel = std::min<double>(
       o.threads, std::ceil(static_cast<double>(audit::block_count(o)) / o.shard_count));
-  const double estimate =
-      seconds / static_cast<double>(sample_size) * mine / std::max(1.0, parallel);
+  const double estimate = setup + per_position * mine / std::max(1.0, parallel);
   const double pairs =
       mine * o.heads * (o.config.rotary_dim / 2) * static_cast<double>(o.impls.size());
   std::cerr << fmt::format(
@@ -330,9 +340,22 @@ Runner add_audit_command(CLI::App& app) {
                 "Every position of --positions A..B and every pair: coefficient errors");
   sub->add_option("--shards", args->shards,
                   "Shard count when JOB_COMPLETION_INDEX gives the index (Kubernetes)");
+  sub->add_option("--kernel", args->kernel,
+                  "With --exhaustive: scan a C ABI plugin's kernels (LIB.so) instead of --impl");
+  sub->add_option("--kernel-name", args->kernel_name, "With --kernel: only this kernel");
   return [args] {
     const AuditOptions o = build_options(*args);
-    if (args->exhaustive) return run_exhaustive_audit(o, args->out, !args->no_progress);
+    if (!args->kernel.empty() || !args->kernel_name.empty()) {
+      if (!args->exhaustive)
+        throw ConfigError("--kernel",
+                          "plugin kernels are audited with --exhaustive (or `ropecheck check`)");
+      if (args->kernel.empty()) throw ConfigError("--kernel-name", "needs --kernel LIB.so");
+      if (!args->impls.empty())
+        throw ConfigError("--impl", "scans registry implementations; --kernel scans a plugin's");
+    }
+    if (args->exhaustive)
+      return run_exhaustive_audit(o, args->out, !args->no_progress,
+                                  {args->kernel, args->kernel_name, args->dtype});
     const std::vector<Requirement> requirements = parse_requirements(*args, o);
     std::string gnuplot, shard_file;
     if (o.shard_count > 1) {
