@@ -22,7 +22,8 @@ namespace {
 // computes them: each is a chain of SplitMix64 hashes keyed by them.
 constexpr std::uint64_t mix(std::uint64_t z) { return SplitMix64::hash(z); }
 
-// A head of values uniform in [-1, 1), rounded to the implementation's dtype.
+}  // namespace
+
 std::vector<double> random_head(std::uint64_t seed, std::int64_t position, int head, int dim,
                                 Dtype dtype) {
   std::vector<double> x(static_cast<std::size_t>(dim));
@@ -38,6 +39,8 @@ std::vector<double> random_head(std::uint64_t seed, std::int64_t position, int h
   }
   return x;
 }
+
+namespace {
 
 // 2^k as a double for -1074 <= k <= 1023 (exact; std::ldexp is a library call per output).
 double pow2(int k) {
