@@ -22,7 +22,8 @@ namespace {
 // computes them: each is a chain of SplitMix64 hashes keyed by them.
 constexpr std::uint64_t mix(std::uint64_t z) { return SplitMix64::hash(z); }
 
-// A head of values uniform in [-1, 1), rounded to the implementation's dtype, into x.
+}  // namespace
+
 void random_head(std::uint64_t seed, std::int64_t position, int head, Dtype dtype,
                  std::vector<double>& x) {
   std::uint64_t state = mix(seed ^ mix(static_cast<std::uint64_t>(position) * 4 + head));
@@ -36,6 +37,15 @@ void random_head(std::uint64_t seed, std::int64_t position, int head, Dtype dtyp
                               : round_to(u, dtype);
   }
 }
+
+std::vector<double> random_head(std::uint64_t seed, std::int64_t position, int head, int dim,
+                                Dtype dtype) {
+  std::vector<double> x(static_cast<std::size_t>(dim));
+  random_head(seed, position, head, dtype, x);
+  return x;
+}
+
+namespace {
 
 // 2^k as a double for -1074 <= k <= 1023 (exact; std::ldexp is a library call per output).
 double pow2(int k) {

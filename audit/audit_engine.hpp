@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "audit/audit_types.hpp"
+#include "core/number_format.hpp"
 
 namespace ropecheck::audit {
 
@@ -21,6 +22,14 @@ std::vector<BlockResult> run_blocks(const AuditOptions& options, const ProgressF
 // Reduces blocks (from one run or from merged shards) in block order; throws ConfigError if a
 // block is missing or duplicated.
 AuditResult reduce_blocks(const AuditOptions& options, std::vector<BlockResult> blocks);
+
+// The audit's inputs at (position, head): head_dim values uniform in [-1, 1), rounded to dtype,
+// from the SplitMix64 chain keyed by (seed, position, head) (spec/audit.md, "What is measured").
+std::vector<double> random_head(std::uint64_t seed, std::int64_t position, int head, int dim,
+                                Dtype dtype);
+// The same into x (x.size() values), so a worker reuses its buffer across positions.
+void random_head(std::uint64_t seed, std::int64_t position, int head, Dtype dtype,
+                 std::vector<double>& x);
 
 // Band index of a position, and the plot bucket of a position.
 std::size_t band_of(const AuditOptions& options, std::int64_t position);

@@ -80,10 +80,11 @@ json optional_position(const std::optional<std::int64_t>& p) {
   return p ? json(*p) : json(nullptr);
 }
 
-// "1e-03" style keys for thresholds, stable across platforms.
-std::string threshold_key(double t) { return fmt::format("{:g}", t); }
-
 }  // namespace
+
+std::string threshold_key(double t) {
+  return fmt::format("{:g}", t);
+}
 
 json options_fingerprint(const AuditOptions& o) {
   return {{"config", o.config_json},
@@ -156,7 +157,11 @@ std::vector<BlockResult> blocks_from_json(const json& blocks, const AuditOptions
   return out;
 }
 
-json report_json(const AuditOptions& o, const AuditResult& r) {
+json report_core_json(const AuditOptions& o, const AuditResult& r, bool drift_measured) {
+  // A quantity that was not measured is null, never a 0 that would read as "no error".
+  auto drift = [drift_measured](double v) {
+    return drift_measured ? json_number(v) : json(nullptr);
+  };
   json results = json::array();
   for (std::size_t k = 0; k < o.impls.size(); ++k) {
     for (std::size_t band = 0; band + 1 < o.band_edges.size(); ++band) {
@@ -164,23 +169,25 @@ json report_json(const AuditOptions& o, const AuditResult& r) {
       if (c.outputs == 0) continue;
       const Worst& w = c.max_abs_err;
       const double n = static_cast<double>(c.outputs);
-      results.push_back(
-          {{"impl", o.impls[k]},
-           {"band", {o.band_edges[band], o.band_edges[band + 1]}},
-           {"outputs", c.outputs},
-           {"max_abs_err", json_number(w.error)},
-           {"mean_abs_err", json_number(c.sum_abs_err / n)},
-           {"max_err_ulp_norm", json_number(c.max_err_ulp_norm.error)},
-           {"mean_err_ulp_norm", json_number(c.sum_err_ulp_norm / n)},
-           {"correctly_rounded", static_cast<double>(c.correctly_rounded) / n},
-           {"worst",
-            {{"position", w.position}, {"channel", w.channel},
-             {"x_pair", {hex_float(w.x_a), hex_float(w.x_b)}}, {"got", hex_float(w.got)},
-             {"expected", hex_float(w.expected)}, {"abs_err", hex_float(w.error)}}},
-           {"max_score_err", json_number(c.max_score_err)},
-           {"max_invariance_drift", json_number(c.max_invariance_drift)},
-           {"max_norm_drift", json_number(c.max_norm_drift)},
-           {"score_samples", c.score_samples}});
+      results.push_back({{"impl", o.impls[k]},
+                         {"band", {o.band_edges[band], o.band_edges[band + 1]}},
+                         {"outputs", c.outputs},
+                         {"max_abs_err", json_number(w.error)},
+                         {"mean_abs_err", json_number(c.sum_abs_err / n)},
+                         {"max_err_ulp_norm", json_number(c.max_err_ulp_norm.error)},
+                         {"mean_err_ulp_norm", json_number(c.sum_err_ulp_norm / n)},
+                         {"correctly_rounded", static_cast<double>(c.correctly_rounded) / n},
+                         {"worst",
+                          {{"position", w.position},
+                           {"channel", w.channel},
+                           {"x_pair", {hex_float(w.x_a), hex_float(w.x_b)}},
+                           {"got", hex_float(w.got)},
+                           {"expected", hex_float(w.expected)},
+                           {"abs_err", hex_float(w.error)}}},
+                         {"max_score_err", drift(c.max_score_err)},
+                         {"max_invariance_drift", drift(c.max_invariance_drift)},
+                         {"max_norm_drift", drift(c.max_norm_drift)},
+                         {"score_samples", c.score_samples}});
     }
   }
   json safe = json::object();
@@ -198,8 +205,13 @@ json report_json(const AuditOptions& o, const AuditResult& r) {
           {"max_position", o.positions.back()},
           {"attention_factor", attention},
           {"results", results},
-          {"reference_work", work_to_json(r.work)},
           {"safe_position", safe}};
+}
+
+json report_json(const AuditOptions& o, const AuditResult& r) {
+  json out = report_core_json(o, r, true);
+  out["reference_work"] = work_to_json(r.work);
+  return out;
 }
 
 }  // namespace ropecheck::audit

@@ -17,7 +17,16 @@ nlohmann::json blocks_to_json(const std::vector<BlockResult>& blocks);
 std::vector<BlockResult> blocks_from_json(const nlohmann::json& blocks, const AuditOptions& options);
 
 // The report document: {"ropecheck_audit": 1, "options": ..., "results": [...],
-// "safe_position": {...}}.
+// "safe_position": {...}, "reference_work": {...}}.
 nlohmann::json report_json(const AuditOptions& options, const AuditResult& result);
+
+// The report document without "reference_work" (how the audit computed its references): the
+// part `grade` writes too (spec/vectors.md). With drift_measured false, max_score_err,
+// max_invariance_drift and max_norm_drift are null: quantities that were not measured.
+nlohmann::json report_core_json(const AuditOptions& options, const AuditResult& result,
+                                bool drift_measured);
+
+// The key of threshold t in "safe_position" ("0.001"): fmt's {:g}, stable across platforms.
+std::string threshold_key(double t);
 
 }  // namespace ropecheck::audit

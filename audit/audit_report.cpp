@@ -113,24 +113,35 @@ std::string report_table(const AuditOptions& o, const AuditResult& r) {
   return out;
 }
 
+std::string report_csv_header() {
+  return "impl,band_lo,band_hi,outputs,max_abs_err,mean_abs_err,max_err_ulp_norm,"
+         "mean_err_ulp_norm,correctly_rounded,worst_position,worst_channel,worst_x_a,worst_x_b,"
+         "worst_got,worst_expected,max_score_err,max_invariance_drift,max_norm_drift";
+}
+
+std::string report_csv_row(const std::string& impl, std::int64_t band_lo, std::int64_t band_hi,
+                           const CellStats& c, bool drift_measured) {
+  const double n = static_cast<double>(c.outputs);
+  const Worst& w = c.max_abs_err;
+  // Not measured: an empty cell, never a 0 that would read as "no error".
+  auto drift = [drift_measured](double v) {
+    return drift_measured ? fmt::format("{:.6e}", v) : std::string();
+  };
+  return fmt::format(
+      "{},{},{},{},{:.6e},{:.6e},{:.6e},{:.6e},{:.6f},{},{},{},{},{},{},{},{},{}", impl, band_lo,
+      band_hi, c.outputs, w.error, c.sum_abs_err / n, c.max_err_ulp_norm.error,
+      c.sum_err_ulp_norm / n, static_cast<double>(c.correctly_rounded) / n, w.position, w.channel,
+      hex_float(w.x_a), hex_float(w.x_b), hex_float(w.got), hex_float(w.expected),
+      drift(c.max_score_err), drift(c.max_invariance_drift), drift(c.max_norm_drift));
+}
+
 std::string report_csv(const AuditOptions& o, const AuditResult& r) {
-  std::string out =
-      "impl,band_lo,band_hi,outputs,max_abs_err,mean_abs_err,max_err_ulp_norm,mean_err_ulp_norm,"
-      "correctly_rounded,worst_position,worst_channel,worst_x_a,worst_x_b,worst_got,"
-      "worst_expected,max_score_err,max_invariance_drift,max_norm_drift\n";
+  std::string out = report_csv_header() + "\n";
   for (std::size_t k = 0; k < o.impls.size(); ++k) {
     for (std::size_t b = 0; b + 1 < o.band_edges.size(); ++b) {
       const CellStats& c = r.cells[k][b];
       if (c.outputs == 0) continue;
-      const double n = static_cast<double>(c.outputs);
-      const Worst& w = c.max_abs_err;
-      out += fmt::format("{},{},{},{},{:.6e},{:.6e},{:.6e},{:.6e},{:.6f},{},{},{},{},{},{},{:.6e},{:.6e},{:.6e}\n",
-                         o.impls[k], o.band_edges[b], o.band_edges[b + 1], c.outputs, w.error,
-                         c.sum_abs_err / n, c.max_err_ulp_norm.error, c.sum_err_ulp_norm / n,
-                         static_cast<double>(c.correctly_rounded) / n, w.position, w.channel,
-                         hex_float(w.x_a), hex_float(w.x_b), hex_float(w.got),
-                         hex_float(w.expected), c.max_score_err, c.max_invariance_drift,
-                         c.max_norm_drift);
+      out += report_csv_row(o.impls[k], o.band_edges[b], o.band_edges[b + 1], c, true) + "\n";
     }
   }
   return out;

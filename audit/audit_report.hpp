@@ -16,6 +16,12 @@ std::string report_table(const AuditOptions& options, const AuditResult& result)
 // One row per implementation and band, every metric, the worst input in hex.
 std::string report_csv(const AuditOptions& options, const AuditResult& result);
 
+// The CSV's header line and one row (no newline), for writers that add columns of their own
+// (`grade`): with drift_measured false the score, invariance and norm drift cells are empty.
+std::string report_csv_header();
+std::string report_csv_row(const std::string& impl, std::int64_t band_lo, std::int64_t band_hi,
+                           const CellStats& cell, bool drift_measured);
+
 // Plot data (one column per implementation: max abs error per position bucket) and the
 // gnuplot script that draws it on log-log axes with the thresholds, to PNG and SVG.
 std::string plot_data(const AuditOptions& options, const AuditResult& result);

@@ -4,15 +4,19 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 #include "audit/audit_engine.hpp"
+#include "audit/audit_json.hpp"
 #include "audit/audit_report.hpp"
 #include "audit/position_spec.hpp"
 #include "core/config_error.hpp"
-#include "core/json_numbers.hpp"
-#include "impl/implementation.hpp"
 #include "core/format_codec.hpp"
+#include "core/json_input.hpp"
+#include "core/json_numbers.hpp"
+#include "core/parse_number.hpp"
 #include "core/ulp.hpp"
+#include "impl/implementation.hpp"
 #include "kernels/vectors/pipeline_bound.hpp"
 #include "kernels/vectors/ulp_distance.hpp"
 #include "properties/error_model.hpp"
@@ -99,6 +103,34 @@ audit::AuditOptions band_options(const VectorSet& set, const GradeAnalysisOption
     if (!(t > 0) || !std::isfinite(t)) throw ConfigError("thresholds", "must be positive");
   o.thresholds = options.thresholds;
   return o;
+}
+
+// The set as the audit's options: its config, positions, inputs' seed and heads, and the bands
+// and thresholds of `bands` (band_options); one implementation, the graded kernel.
+audit::AuditOptions audit_options_of(const VectorSet& set, audit::AuditOptions bands) {
+  auto text = [&](const char* key) {
+    const auto it = set.metadata.find(key);
+    return it == set.metadata.end() ? std::string() : it->second;
+  };
+  bands.config = set.config;
+  // A set built in memory without metadata has no config keys: null, which the schema refuses,
+  // rather than keys that were never given.
+  bands.config_json =
+      text("config").empty() ? nlohmann::json(nullptr) : parse_json_text(text("config"), "config");
+  bands.layer_type = text("layer_type").empty() ? "full_attention" : text("layer_type");
+  bands.config_label =
+      text("preset").empty() ? "the vector set's config" : "preset " + text("preset");
+  bands.impls = {std::string(kGradedImpl)};
+  bands.positions_spec = text("positions_spec");
+  bands.seq_len = set.seq_len;
+  bands.heads = set.heads;
+  return bands;
+}
+
+// The audit's update of a worst output: ties keep the earlier one (audit_engine.cpp).
+void update_worst(audit::Worst& worst, double error, std::int64_t position, int channel, double x_a,
+                  double x_b, double got, double expected) {
+  if (error > worst.error) worst = {error, position, channel, x_a, x_b, got, expected};
 }
 
 // The error of one rotated pair of y: its components' errors, their norm, and that norm over
@@ -206,13 +238,24 @@ GradeAnalysis analyse_grade(const VectorSet& set, std::span<const double> y,
   for (std::size_t b = 0; b < all.size(); ++b)
     all[b].lo = bands.band_edges[b], all[b].hi = bands.band_edges[b + 1];
   all.back().closed = true;
+  r.audit_options = audit_options_of(set, bands);
+  const std::string seed = set.metadata.contains("seed") ? set.metadata.at("seed") : "";
+  if (!seed.empty()) r.audit_options.seed = parse_unsigned(seed, "metadata seed", UINT64_MAX);
+  r.seed_known = !seed.empty();
+  audit::AuditResult& shared = r.audit_result;
+  shared.cells.assign(1, std::vector<audit::CellStats>(all.size()));
+  shared.first_failure.assign(1, std::vector<std::optional<std::int64_t>>(r.thresholds.size()));
+  shared.bucket_max.assign(1, std::vector<double>(audit::kBucketCount, -1));
+  shared.attention_factor = {r.attention_factor};
 
   const RopeConfig& c = set.config;
   const auto width = static_cast<std::size_t>(c.head_dim);
   const std::size_t rows = y.size() / width;
   for (std::size_t row = 0; row < rows; ++row) {
     const std::int64_t position = set.positions[row / static_cast<std::size_t>(set.heads)];
-    GradeBand& band = all[audit::band_of(bands, position)];
+    const std::size_t band_index = audit::band_of(bands, position);
+    GradeBand& band = all[band_index];
+    audit::CellStats& cell = shared.cells[0][band_index];
     const std::size_t start = row * width;
     for (int i = 0; i < c.pairs(); ++i) {
       const auto [a, b] = pair_channels(c.layout, c.rotary_dim, i);
@@ -233,6 +276,28 @@ GradeAnalysis analyse_grade(const VectorSet& set, std::span<const double> y,
         update(band.relative, rel, site);
         update(r.worst_relative, rel, site);
         if (unit) update(band.absolute, std::max(ea, eb), site);
+      }
+      if (unit) {
+        // The audit's measures of these two outputs (audit_engine.cpp, measure_position), with
+        // expected in place of the exact value: the ulp of the pair norm a |x| in the dtype.
+        const double ulp = format_ulp(norm, set.dtype);
+        double& bucket_abs =
+            shared.bucket_max[0][static_cast<std::size_t>(audit::bucket_of(position))];
+        for (const auto& [index, channel, e] : {std::tuple{ia, a, ea}, std::tuple{ib, b, eb}}) {
+          const double got = y[index], want = set.expected[index];
+          cell.outputs += 1;
+          cell.correctly_rounded += (got == want || (std::isnan(got) && std::isnan(want))) ? 1 : 0;
+          cell.sum_abs_err += e;
+          cell.sum_err_ulp_norm += ratio(e, ulp);
+          update_worst(cell.max_abs_err, e, position, channel, set.x[ia], set.x[ib], got, want);
+          update_worst(cell.max_err_ulp_norm, ratio(e, ulp), position, channel, set.x[ia],
+                       set.x[ib], got, want);
+          bucket_abs = std::max(bucket_abs, e);
+          for (std::size_t t = 0; t < r.thresholds.size(); ++t) {
+            auto& first = shared.first_failure[0][t];
+            if (e > r.thresholds[t] && (!first || position < *first)) first = position;
+          }
+        }
       }
       for (std::size_t t = 0; t < r.thresholds.size(); ++t)
         if (rel > r.thresholds[t] && (!r.first_over[t] || position < *r.first_over[t]))
@@ -343,7 +408,11 @@ std::string format_grade_analysis(const GradeReport& report, const GradeAnalysis
 }
 
 nlohmann::json grade_analysis_json(const GradeReport& report, const GradeAnalysis& a) {
-  nlohmann::json out = grade_report_json(report);
+  // The audit's report (spec/audit.md) without the drift measures grade cannot take (it sees
+  // one output per input, no scores), then grade's own fields beside it (spec/vectors.md).
+  nlohmann::json out = audit::report_core_json(a.audit_options, a.audit_result, false);
+  if (!a.seed_known) out["options"]["seed"] = nullptr;
+  out.update(grade_report_json(report));
   auto worst_json = [](const PairWorst& w) {
     return w.error < 0 ? nlohmann::json(nullptr)
                        : nlohmann::json{{"error", json_number(w.error)},
@@ -378,7 +447,6 @@ nlohmann::json grade_analysis_json(const GradeReport& report, const GradeAnalysi
     if (b.within_bound) entry["within_bound"] = *b.within_bound;
     like.push_back(std::move(entry));
   }
-  out["attention_factor"] = hex_float(a.attention_factor);
   out["pairs"] = a.pairs;
   out["pass_through"] = a.pass_through;
   out["pass_through_differ"] = a.pass_through_differ;
@@ -405,19 +473,22 @@ nlohmann::json grade_analysis_json(const GradeReport& report, const GradeAnalysi
 }
 
 std::string grade_analysis_csv(const GradeAnalysis& a) {
-  std::string out =
-      "band_lo,band_hi,pairs,max_rel_err,rel_position,rel_token,rel_head,rel_channel,rel_x_a,"
-      "rel_x_b,rel_got,rel_expected,unit_pairs,max_abs_err,abs_position,abs_x_a,abs_x_b\n";
+  // The audit's columns (audit::report_csv_row), then grade's: the error relative to the pair
+  // norm over every input and where it is worst.
+  std::string out = audit::report_csv_header() +
+                    ",pairs,max_rel_err,rel_position,rel_token,rel_head,rel_channel,rel_x_a,"
+                    "rel_x_b,rel_got,rel_expected,unit_pairs\n";
+  const audit::AuditOptions& o = a.audit_options;
   for (const GradeBand& b : a.bands) {
+    const std::size_t index = audit::band_of(o, b.lo);
+    const audit::CellStats& cell = a.audit_result.cells[0][index];
+    // A band without a pair of inputs in [-1, 1] has no audit measures: its cells stay empty.
+    out += cell.outputs > 0 ? audit::report_csv_row(o.impls[0], b.lo, b.hi, cell, false)
+                            : fmt::format("{},{},{},0,,,,,,,,,,,,,,", o.impls[0], b.lo, b.hi);
     const OutputSite& s = b.relative.site;
-    const bool has_abs = b.absolute.error >= 0;
-    out += fmt::format("{},{},{},{:.6e},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", b.lo, b.hi,
-                       b.pairs, b.relative.error, s.position, s.token, s.head, s.channel,
-                       hex_float(s.x_a), hex_float(s.x_b), hex_float(s.got), hex_float(s.expected),
-                       b.unit_pairs, has_abs ? fmt::format("{:.6e}", b.absolute.error) : "",
-                       has_abs ? std::to_string(b.absolute.site.position) : "",
-                       has_abs ? hex_float(b.absolute.site.x_a) : "",
-                       has_abs ? hex_float(b.absolute.site.x_b) : "");
+    out += fmt::format(",{},{:.6e},{},{},{},{},{},{},{},{},{}\n", b.pairs, b.relative.error,
+                       s.position, s.token, s.head, s.channel, hex_float(s.x_a), hex_float(s.x_b),
+                       hex_float(s.got), hex_float(s.expected), b.unit_pairs);
   }
   return out;
 }

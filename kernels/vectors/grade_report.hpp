@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "audit/audit_types.hpp"
 #include "kernels/vectors/grading.hpp"
 #include "kernels/vectors/vector_set.hpp"
 
@@ -75,7 +76,17 @@ struct GradeAnalysis {
   // none or it could not run.
   std::vector<double> closest_bucket_max_rel;
   std::vector<BehavesLike> behaves_like;  // most identical first; ties in registry order
+  // The same run in the audit's terms (spec/audit.md), for results.json and results.csv: the
+  // set as audit options (one implementation, kGradedImpl) and per band the audit's statistics
+  // of the rotated outputs whose pair inputs both lie in [-1, 1] (the audit's input domain),
+  // measured against expected; safe positions on their absolute error.
+  audit::AuditOptions audit_options;
+  audit::AuditResult audit_result;
+  bool seed_known = true;  // the set's metadata names the seed its inputs were drawn with
 };
+
+// The implementation name the graded kernel has in the audit's schema.
+inline constexpr std::string_view kGradedImpl = "kernel";
 
 // Analyses y (the shape of set.x, values of set.dtype) against set.expected; throws
 // ConfigError("band_edges"/"thresholds") for bad options.

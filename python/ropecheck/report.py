@@ -64,6 +64,11 @@ class GradeReport:
         # The registered implementation computing most outputs bit for bit as the kernel does.
         self.behaves_like = data["closest"]
         self.behaves_like_all = data["behaves_like"]
+        # The audit's schema (spec/audit.md; the kernel is implementation "kernel"): per band the
+        # audit's statistics of the outputs whose pair inputs lie in [-1, 1], and threshold ->
+        # the audit's safe position on their absolute error.
+        self.results = data["results"]
+        self.safe_position = {float(t): p for t, p in data["safe_position"]["kernel"].items()}
 
     def __bool__(self):
         return self.passed

@@ -55,8 +55,10 @@ py::tuple grade_outputs_json(const NativeConfig& config, const I64Array& positio
   std::string text, json;
   {
     py::gil_scoped_release unlocked;
-    const vectors::VectorSet set =
+    vectors::VectorSet set =
         vectors::vectors_from_inputs(spec, std::vector<double>(in.begin(), in.end()));
+    // The caller's inputs were not drawn from a seed: the report's options.seed is null.
+    set.metadata.erase("seed");
     const vectors::GradeBound chosen = bound == "exact"     ? vectors::GradeBound::exact()
                                        : bound == "max_ulp" ? vectors::GradeBound::ulps(max_ulp)
                                                             : vectors::pipeline_bound(set, bound);

@@ -25,6 +25,12 @@ def test_numpy_hf_f32_passes_the_f32_bound_and_fails_exact():
     report = rc.grade(y, x, POSITIONS, CFG, bound="f32")
     assert report.passed, str(report)
     assert 0 < report.margin <= 1
+    # The report is also an audit report (spec/vectors.md): one row per band with inputs in
+    # [-1, 1], counted among the graded outputs, and the caller's inputs name no seed.
+    assert report.json["ropecheck_audit"] == 1 and report.json["options"]["seed"] is None
+    assert [r["band"][0] for r in report.results] == [b.lo for b in report.bands]
+    assert 0 < sum(r["outputs"] for r in report.results) <= report.compared
+    assert set(report.safe_position) == set(report.safe_up_to)
     exact = rc.grade(y, x, POSITIONS, CFG, bound="exact")
     assert not exact.passed and exact.violations > 0
     with pytest.raises(AssertionError, match="FAIL"):

@@ -239,8 +239,16 @@ def case_grade_report(work):
     check([b["lo"] for b in report["bands"]] == [0, 1024], report["bands"])
     check("\n[2^10,2^16)  " in clean.stdout, clean.stdout)  # not the last band: half-open
     check(0 < report["margin"] <= 1, report["margin"])
+    # The audit's schema (spec/audit.md) with grade's fields beside it (spec/vectors.md).
+    check(report["ropecheck_audit"] == 1 and report["options"]["impls"] == ["kernel"] and
+          [r["band"] for r in report["results"]] == [[0, 1024], [1024, 65536]] and
+          sum(r["outputs"] for r in report["results"]) <= 2 * report["pairs"] and
+          set(report["safe_position"]["kernel"]) == {"0.001", "0.01"}, report["results"])
     csv = (work / "clean" / "results.csv").read_text().splitlines()
-    check(len(csv) == 3 and csv[0].startswith("band_lo,band_hi,pairs,max_rel_err"), csv)
+    header = csv[0].split(",")
+    check(len(csv) == 3 and header[:5] == ["impl", "band_lo", "band_hi", "outputs", "max_abs_err"]
+          and "max_rel_err" in header and
+          all(len(line.split(",")) == len(header) for line in csv), csv)
 
     write_registry_outputs(work, vectors, "elementwise:f32", work / "bug.safetensors",
                            flip_position=2000)
