@@ -307,7 +307,16 @@ void PreparedPluginImpl::apply_shaped(std::span<const std::int64_t> positions,
 
 }  // namespace
 
-std::string default_bound(Dtype dtype) {
+std::string default_bound(Dtype dtype, bool cos_sin_cache) {
+  if (cos_sin_cache) {
+    switch (dtype) {
+      case Dtype::f64: return "cache:f64";
+      case Dtype::f32: return "cache:f32";
+      case Dtype::bf16: return "cache:bf16";
+      case Dtype::f16: return "cache:f32";
+    }
+    return "";
+  }
   switch (dtype) {
     case Dtype::f64: return "f64";
     case Dtype::f32: return "f32";
@@ -336,7 +345,7 @@ std::string PluginSubject::name() const {
 std::string PluginSubject::bound_model() const {
   if (!options_.bound.empty()) return options_.bound;
   if (!kernel_.bound.empty()) return kernel_.bound;
-  return default_bound(dtype_);
+  return default_bound(dtype_, kernel_.angle_mode == RC_ANGLES_COS_SIN_CACHE);
 }
 
 PluginSubject::Support PluginSubject::support(const RopeConfig& config) const {

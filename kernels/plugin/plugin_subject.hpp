@@ -45,7 +45,12 @@ struct KernelStats {
 // registry's pipeline whose error model a plain kernel of that storage format matches (f64 ->
 // "f64", f32 -> "f32", bf16 -> "bf16-hf"); f16 -> "f32", whose bound plus the final rounding
 // to f16 (added by the error model for any coarser storage) holds an f32-computing f16 kernel.
-std::string default_bound(Dtype dtype);
+// A cos/sin-cache kernel (RC_ANGLES_COS_SIN_CACHE) computes no angle: it is held by default to
+// "cache:A", the tables' and the rotation's rounding alone (spec/precision.md, "Cos/sin-cache
+// kernels"), with A the same arithmetic as above (f64, f32, bf16, and f32 for f16). The
+// computing defaults would leave out the rounding of f16 and bf16 tables and so fail a correct
+// cache kernel of those formats.
+std::string default_bound(Dtype dtype, bool cos_sin_cache = false);
 
 class PluginSubject final : public properties::Subject {
  public:

@@ -104,6 +104,10 @@ TEST(PluginSubject, BoundIsTheFlagThenTheClaimThenTheDtypeDefault) {
   EXPECT_EQ(default_bound(Dtype::f64), "f64");
   EXPECT_EQ(default_bound(Dtype::bf16), "bf16-hf");
   EXPECT_EQ(default_bound(Dtype::f16), "f32");  // plus the final rounding to f16
+  // A cos/sin-cache kernel computes no angle: the cache model of the same arithmetic.
+  EXPECT_EQ(default_bound(Dtype::f32, true), "cache:f32");
+  EXPECT_EQ(default_bound(Dtype::bf16, true), "cache:bf16");
+  EXPECT_EQ(default_bound(Dtype::f16, true), "cache:f32");
 }
 
 }  // namespace
