@@ -7,9 +7,10 @@
 #                                vector-set layers, and core's JSON readers (default: the build
 #                                type's)
 #   ROPECHECK_UNITY_TESTS        compile each test program as few files as possible (unity
-#                                build, up to 8 sources a file; default OFF, CI sets it)
+#                                build, up to 8 sources a file; default OFF, ci/build.sh and
+#                                ci/sanitize.sh set it)
 # The numerics (impl, reference, properties, the plugin engine and core's formats) always keep
-# the build type's flags, so what the tests check is the code as shipped.
+# the build type's flags, so the numerics the tests check are compiled as shipped.
 # Why: a test file's compile time is mostly template code (GoogleTest, rapidcheck, json) that
 # runs once. At -O3 it costs about a third more than at -O1, with the sanitizers -O1 costs 2.5
 # times -O0 (core/tests/model_families_test.cpp, GCC 12), and the four files of impl_tests
