@@ -20,7 +20,8 @@ esac
 # The slow labels (properties, mutants, audit, cli, package, ggml, bench) run in the normal build
 # only, so only the programs these labels run are built.
 labels='unit|reference|vectors|kernels'
-targets=(core_tests impl_tests reference_tests vector_format_tests vector_set_tests plugin_tests
+targets=(core_tests impl_tests reference_tests vector_format_tests vector_set_tests grade_schema_tests
+         plugin_tests
          ropecheck ropecheck_correct_plugin ropecheck_broken_plugin)
 
 if [ "$step" != test ]; then
