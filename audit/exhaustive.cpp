@@ -380,8 +380,7 @@ ExhaustivePart run_exhaustive(const ExhaustiveOptions& o, const ExhaustiveProgre
     }
     running.fetch_sub(1);
   };
-  // A subject (a plugin's worker) runs one call at a time anyway, and calls reaching one worker
-  // from two threads were seen to lose it (killed between calls): one thread drives it.
+  // A subject (a plugin's worker) runs one call at a time anyway: one thread drives it.
   const int wanted = o.subjects.empty() ? std::max(1, o.threads) : 1;
   const int threads =
       static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(wanted, chunks)));

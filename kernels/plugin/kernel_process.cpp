@@ -195,9 +195,11 @@ StartResult KernelProcess::start() {
                                       POSIX_SPAWN_SETSIGDEF);
   const std::string memory = std::to_string(limits_.memory_bytes);
   const std::string cpu = std::to_string(limits_.cpu_seconds);
+  // The worker watches this process (not the calling thread) and ends when it is gone.
+  const std::string self = std::to_string(getpid());
   std::vector<char*> argv{const_cast<char*>(path.c_str()), const_cast<char*>(library_.c_str()),
                           const_cast<char*>(memory.c_str()), const_cast<char*>(cpu.c_str()),
-                          nullptr};
+                          const_cast<char*>(self.c_str()), nullptr};
   pid_t pid = -1;
   const int spawned = posix_spawn(&pid, path.c_str(), &actions, &attr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);

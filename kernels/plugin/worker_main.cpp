@@ -1,6 +1,7 @@
 #include "kernels/plugin/worker_main.hpp"
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -10,9 +11,9 @@
 #include <fcntl.h>
 #include <initializer_list>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <thread>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -403,14 +404,22 @@ bool receive(WorkerRequest& req, int& fd) {
 }  // namespace
 
 int worker_main(int argc, char** argv) {
-  if (argc != 4) {
+  if (argc != 5) {
     std::fprintf(stderr, "%s is started by ropecheck, not by hand\n", argc > 0 ? argv[0] : "worker");
     return 2;
   }
-  // Die with ropecheck; if it is already gone, there is nobody to answer.
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  const pid_t parent = getppid();
-  if (parent == 1) return 0;
+  // Die with ropecheck (argv[4] is its process id); if it is already gone, there is nobody to
+  // answer. Not PR_SET_PDEATHSIG: that fires when the *thread* that started the worker ends, and
+  // ropecheck starts workers from pool threads that may end before the worker's last call (an
+  // exhaustive scan lost its worker that way between two calls). A watchdog thread watches the
+  // parent process instead, started before the limits so that a small RLIMIT_AS cannot refuse
+  // its stack; it sleeps, so it costs no CPU time against RLIMIT_CPU to speak of.
+  const auto parent = static_cast<pid_t>(std::strtol(argv[4], nullptr, 10));
+  if (getppid() != parent) return 0;
+  std::thread([parent] {
+    while (getppid() == parent) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    _exit(0);
+  }).detach();
   g.page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
   const unsigned long long memory = std::strtoull(argv[2], nullptr, 10);
   const unsigned long long cpu = std::strtoull(argv[3], nullptr, 10);

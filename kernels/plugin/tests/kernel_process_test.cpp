@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <thread>
 #include <vector>
 
 #include "core/presets.hpp"
@@ -114,6 +115,29 @@ TEST(KernelProcess, WorkerIsRestartedAfterACrash) {
   for (int i = 0; i < 3; ++i)
     EXPECT_THROW(subject.prepare(config, 10)->apply(i, x, y), properties::KernelFailure);
   EXPECT_EQ(subject.take_stats().event_counts.at("crash"), 3u);
+}
+
+// A worker belongs to ropecheck's process, not to the thread that happened to start it: pools
+// start workers from threads that end before the worker's last call (PR_SET_PDEATHSIG, tied
+// to the starting thread, killed such a worker between two calls).
+TEST(KernelProcess, WorkerOutlivesTheThreadThatStartedIt) {
+  const RopeConfig config = find_preset("llama-3.1-8b").rope;
+  std::vector<double> x(static_cast<std::size_t>(config.head_dim), 0.25), y(x.size());
+  std::shared_ptr<PluginLibrary> lib;
+  std::unique_ptr<PluginSubject> subject;
+  std::unique_ptr<PreparedRope> prepared;
+  std::thread([&] {
+    lib = PluginLibrary::open(CORRECT_PLUGIN);
+    subject = std::make_unique<PluginSubject>(lib, lib->kernel("correct_f32"), Dtype::f32,
+                                              PluginOptions{""});
+    prepared = subject->prepare(config, 100);
+    prepared->apply(1, x, y);
+  }).join();
+  std::this_thread::sleep_for(300ms);  // a worker killed with its thread is gone by now
+  EXPECT_NO_THROW(prepared->apply(2, x, y));
+  const KernelStats stats = subject->take_stats();
+  EXPECT_EQ(stats.calls, 2u);
+  EXPECT_TRUE(stats.event_counts.empty());
 }
 
 TEST(KernelProcess, ThousandsOfCallsAreCheap) {
