@@ -1,18 +1,18 @@
 #include "audit/audit_engine.hpp"
 
+#include <fmt/format.h>
 #include <Eigen/Core>
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <fmt/format.h>
 #include <map>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "core/config_error.hpp"
-#include "impl/implementation.hpp"
 #include "core/splitmix64.hpp"
+#include "impl/implementation.hpp"
 #include "reference/reference.hpp"
 
 namespace ropecheck::audit {
@@ -20,7 +20,9 @@ namespace {
 
 // A position's inputs depend only on (seed, position, head), never on which thread or shard
 // computes them: each is a chain of SplitMix64 hashes keyed by them.
-constexpr std::uint64_t mix(std::uint64_t z) { return SplitMix64::hash(z); }
+constexpr std::uint64_t mix(std::uint64_t z) {
+  return SplitMix64::hash(z);
+}
 
 }  // namespace
 
@@ -196,9 +198,8 @@ void measure_position(const Context& ctx, std::size_t index, BlockResult& out, S
       for (int h = 0; h < o.heads; ++h) {
         const auto hh = static_cast<std::size_t>(h);
         random_head(o.seed, m, h, dtype, p.x[hh]);
-        out.work.exact_mpfr +=
-            ctx.oracle.apply_with_exact(m, p.x[hh], dtype, p.rounded[hh], p.hi[hh], p.lo[hh],
-                                        p.bound[hh]);
+        out.work.exact_mpfr += ctx.oracle.apply_with_exact(m, p.x[hh], dtype, p.rounded[hh],
+                                                           p.hi[hh], p.lo[hh], p.bound[hh]);
         out.work.pairs += static_cast<std::uint64_t>(c.pairs());
       }
       p.ready = true;
@@ -233,8 +234,8 @@ void measure_position(const Context& ctx, std::size_t index, BlockResult& out, S
         double err[2] = {pair_error(y[a], hi[0], lo[0]), pair_error(y[b], hi[1], lo[1])};
         // The threshold tests must decide as they would on the MPFR path's hi + lo: where an
         // error lies within the fast path's uncertainty of a threshold, redo the pair by MPFR.
-        if (near_threshold(ctx, err, y[a] - hi[0], y[b] - hi[1], bound[i]) &&
-            std::isfinite(x[a]) && std::isfinite(x[b])) {
+        if (near_threshold(ctx, err, y[a] - hi[0], y[b] - hi[1], bound[i]) && std::isfinite(x[a]) &&
+            std::isfinite(x[b])) {
           const reference::ExactPair e = ctx.oracle.exact_pair_mpfr(m, i, x[a], x[b]);
           hi[0] = e.a_hi, lo[0] = e.a_lo, hi[1] = e.b_hi, lo[1] = e.b_lo;
           err[0] = pair_error(y[a], hi[0], lo[0]);
@@ -290,7 +291,8 @@ void measure_position(const Context& ctx, std::size_t index, BlockResult& out, S
       if (!ref.score) {
         // The exact score of the rotary channels only, like `score`.
         std::vector<double> q_rot = q, k_rot = kx;
-        for (std::size_t j = static_cast<std::size_t>(c.rotary_dim); j < dim; ++j) q_rot[j] = k_rot[j] = 0;
+        for (std::size_t j = static_cast<std::size_t>(c.rotary_dim); j < dim; ++j)
+          q_rot[j] = k_rot[j] = 0;
         double exact = 0;
         if (!ctx.oracle.exact_score_fast(q_rot, k_rot, m, n, exact)) {
           exact = ctx.oracle.exact_score(q_rot, k_rot, m, n);
@@ -385,8 +387,8 @@ std::size_t band_of(const AuditOptions& o, std::int64_t position) {
 }
 
 int bucket_of(std::int64_t position) {
-  const int b = static_cast<int>(std::floor(kBucketsPerOctave *
-                                            std::log2(1.0 + static_cast<double>(position))));
+  const int b = static_cast<int>(
+      std::floor(kBucketsPerOctave * std::log2(1.0 + static_cast<double>(position))));
   return std::clamp(b, 0, kBucketCount - 1);
 }
 
@@ -395,7 +397,10 @@ double bucket_start(int bucket) {
 }
 
 std::vector<BlockResult> run_blocks(const AuditOptions& o, const ProgressFn& progress) {
-  Context ctx{o, {}, {}, reference::Reference(o.config, o.seq_len),
+  Context ctx{o,
+              {},
+              {},
+              reference::Reference(o.config, o.seq_len),
               std::max<std::size_t>(1, o.positions.size() / 32768)};
   for (double t : o.thresholds) ctx.threshold_min = std::min(ctx.threshold_min, t);
   for (const std::string& name : o.impls) {
@@ -469,15 +474,18 @@ AuditResult reduce_blocks(const AuditOptions& o, std::vector<BlockResult> blocks
     r.work.merge(block.work);
     for (std::size_t k = 0; k < n_impl; ++k) {
       const ImplBlock& ib = block.impls.at(k);
-      for (std::size_t band = 0; band < ib.bands.size(); ++band) r.cells[k][band].merge(ib.bands[band]);
+      for (std::size_t band = 0; band < ib.bands.size(); ++band)
+        r.cells[k][band].merge(ib.bands[band]);
       for (std::size_t t = 0; t < o.thresholds.size(); ++t)
-        if (!r.first_failure[k][t] && ib.first_failure[t]) r.first_failure[k][t] = ib.first_failure[t];
+        if (!r.first_failure[k][t] && ib.first_failure[t])
+          r.first_failure[k][t] = ib.first_failure[t];
       for (int b = 0; b < kBucketCount; ++b)
         r.bucket_max[k][b] = std::max(r.bucket_max[k][b], ib.bucket_max[b]);
     }
   }
   for (const std::string& name : o.impls)
-    r.attention_factor.push_back(find_implementation(name).prepare(o.config, o.seq_len)->attention_factor());
+    r.attention_factor.push_back(
+        find_implementation(name).prepare(o.config, o.seq_len)->attention_factor());
   return r;
 }
 

@@ -4,9 +4,9 @@
 
 #include "audit/audit_engine.hpp"
 #include "audit/position_spec.hpp"
-#include "core/json_numbers.hpp"
 #include "core/config_error.hpp"
 #include "core/hf_config.hpp"
+#include "core/json_numbers.hpp"
 #include "core/parse_number.hpp"
 
 namespace ropecheck::audit {
@@ -15,33 +15,41 @@ namespace {
 using nlohmann::json;
 
 // Doubles travel as exact hex floats, so a merged audit equals the unsharded one bit for bit.
-json exact(double v) { return hex_float(v); }
-double read_exact(const json& v, const char* what) { return parse_json_value(v, what); }
+json exact(double v) {
+  return hex_float(v);
+}
+double read_exact(const json& v, const char* what) {
+  return parse_json_value(v, what);
+}
 
 json worst_to_json(const Worst& w) {
-  return {{"error", exact(w.error)}, {"position", w.position}, {"channel", w.channel},
-          {"x_a", exact(w.x_a)},     {"x_b", exact(w.x_b)},     {"got", exact(w.got)},
+  return {{"error", exact(w.error)},      {"position", w.position}, {"channel", w.channel},
+          {"x_a", exact(w.x_a)},          {"x_b", exact(w.x_b)},    {"got", exact(w.got)},
           {"expected", exact(w.expected)}};
 }
 
 Worst worst_from_json(const json& j) {
-  return {read_exact(j.at("error"), "error"), j.at("position").get<std::int64_t>(),
-          j.at("channel").get<int>(),          read_exact(j.at("x_a"), "x_a"),
-          read_exact(j.at("x_b"), "x_b"),      read_exact(j.at("got"), "got"),
+  return {read_exact(j.at("error"), "error"),
+          j.at("position").get<std::int64_t>(),
+          j.at("channel").get<int>(),
+          read_exact(j.at("x_a"), "x_a"),
+          read_exact(j.at("x_b"), "x_b"),
+          read_exact(j.at("got"), "got"),
           read_exact(j.at("expected"), "expected")};
 }
 
 json cell_to_json(const CellStats& c) {
-  return {{"outputs", c.outputs},
-          {"correctly_rounded", c.correctly_rounded},
-          {"sum_abs_err", exact(c.sum_abs_err)},
-          {"sum_err_ulp_norm", exact(c.sum_err_ulp_norm)},
-          {"max_abs_err", worst_to_json(c.max_abs_err)},
-          {"max_err_ulp_norm", worst_to_json(c.max_err_ulp_norm)},
-          {"max_score_err", {exact(c.max_score_err), c.max_score_err_position}},
-          {"max_invariance_drift", {exact(c.max_invariance_drift), c.max_invariance_drift_position}},
-          {"max_norm_drift", {exact(c.max_norm_drift), c.max_norm_drift_position}},
-          {"score_samples", c.score_samples}};
+  return {
+      {"outputs", c.outputs},
+      {"correctly_rounded", c.correctly_rounded},
+      {"sum_abs_err", exact(c.sum_abs_err)},
+      {"sum_err_ulp_norm", exact(c.sum_err_ulp_norm)},
+      {"max_abs_err", worst_to_json(c.max_abs_err)},
+      {"max_err_ulp_norm", worst_to_json(c.max_err_ulp_norm)},
+      {"max_score_err", {exact(c.max_score_err), c.max_score_err_position}},
+      {"max_invariance_drift", {exact(c.max_invariance_drift), c.max_invariance_drift_position}},
+      {"max_norm_drift", {exact(c.max_norm_drift), c.max_norm_drift_position}},
+      {"score_samples", c.score_samples}};
 }
 
 CellStats cell_from_json(const json& j) {
@@ -87,16 +95,11 @@ std::string threshold_key(double t) {
 }
 
 json options_fingerprint(const AuditOptions& o) {
-  return {{"config", o.config_json},
-          {"config_label", o.config_label},
-          {"layer_type", o.layer_type},
-          {"impls", o.impls},
-          {"positions", o.positions_spec},
-          {"band_edges", o.band_edges},
-          {"thresholds", o.thresholds},
-          {"seed", o.seed},
-          {"seq_len", o.seq_len},
-          {"heads", o.heads}};
+  return {{"config", o.config_json},       {"config_label", o.config_label},
+          {"layer_type", o.layer_type},    {"impls", o.impls},
+          {"positions", o.positions_spec}, {"band_edges", o.band_edges},
+          {"thresholds", o.thresholds},    {"seed", o.seed},
+          {"seq_len", o.seq_len},          {"heads", o.heads}};
 }
 
 AuditOptions options_from_fingerprint(const json& f) {
@@ -144,10 +147,12 @@ std::vector<BlockResult> blocks_from_json(const json& blocks, const AuditOptions
       ImplBlock ib;
       for (const json& c : ji.at("bands")) ib.bands.push_back(cell_from_json(c));
       for (const json& f : ji.at("first_failure"))
-        ib.first_failure.push_back(f.is_null() ? std::nullopt
-                                               : std::optional<std::int64_t>(f.get<std::int64_t>()));
-      for (const json& v : ji.at("bucket_max")) ib.bucket_max.push_back(read_exact(v, "bucket_max"));
-      if (ib.bands.size() != o.band_edges.size() - 1 || ib.first_failure.size() != o.thresholds.size() ||
+        ib.first_failure.push_back(
+            f.is_null() ? std::nullopt : std::optional<std::int64_t>(f.get<std::int64_t>()));
+      for (const json& v : ji.at("bucket_max"))
+        ib.bucket_max.push_back(read_exact(v, "bucket_max"));
+      if (ib.bands.size() != o.band_edges.size() - 1 ||
+          ib.first_failure.size() != o.thresholds.size() ||
           ib.bucket_max.size() != static_cast<std::size_t>(kBucketCount))
         throw ConfigError("shard", "block shape differs from the options");
       b.impls.push_back(std::move(ib));
@@ -194,7 +199,8 @@ json report_core_json(const AuditOptions& o, const AuditResult& r, bool drift_me
   for (std::size_t k = 0; k < o.impls.size(); ++k) {
     json per = json::object();
     for (std::size_t t = 0; t < o.thresholds.size(); ++t)
-      per[threshold_key(o.thresholds[t])] = optional_position(safe_position(o, r.first_failure[k][t]));
+      per[threshold_key(o.thresholds[t])] =
+          optional_position(safe_position(o, r.first_failure[k][t]));
     safe[o.impls[k]] = per;
   }
   json attention = json::object();

@@ -14,7 +14,8 @@ nlohmann::json options_fingerprint(const AuditOptions& options);
 AuditOptions options_from_fingerprint(const nlohmann::json& fingerprint);
 
 nlohmann::json blocks_to_json(const std::vector<BlockResult>& blocks);
-std::vector<BlockResult> blocks_from_json(const nlohmann::json& blocks, const AuditOptions& options);
+std::vector<BlockResult> blocks_from_json(const nlohmann::json& blocks,
+                                          const AuditOptions& options);
 
 // The report document: {"ropecheck_audit": 1, "options": ..., "results": [...],
 // "safe_position": {...}, "reference_work": {...}}.

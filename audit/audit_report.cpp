@@ -1,9 +1,9 @@
 #include "audit/audit_report.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <fmt/format.h>
 
 #include "audit/audit_engine.hpp"
 #include "core/json_numbers.hpp"
@@ -22,7 +22,8 @@ std::string band_label(const AuditOptions& o, std::size_t band) {
 
 std::string error_cell(const CellStats& c) {
   if (c.outputs == 0) return "-";
-  if (std::isinf(c.max_abs_err.error)) return fmt::format("NaN/inf @{}", format_position(c.max_abs_err.position));
+  if (std::isinf(c.max_abs_err.error))
+    return fmt::format("NaN/inf @{}", format_position(c.max_abs_err.position));
   return fmt::format("{:.1e} @{}", c.max_abs_err.error, format_position(c.max_abs_err.position));
 }
 
@@ -48,8 +49,7 @@ std::string format_position(std::int64_t p) {
     for (int k = 10; k <= 53; ++k) {
       const std::int64_t power = std::int64_t{1} << k;
       for (int c = -2; c <= 2; ++c)
-        if (p == power + c)
-          return c == 0 ? fmt::format("2^{}", k) : fmt::format("2^{}{:+d}", k, c);
+        if (p == power + c) return c == 0 ? fmt::format("2^{}", k) : fmt::format("2^{}{:+d}", k, c);
     }
   }
   return std::to_string(p);
@@ -97,14 +97,16 @@ std::string report_table(const AuditOptions& o, const AuditResult& r) {
     for (std::size_t b : bands) row.push_back(error_cell(r.cells[k][b]));
     for (std::size_t t = 0; t < o.thresholds.size(); ++t) {
       const auto safe = safe_position(o, r.first_failure[k][t]);
-      row.push_back(!safe ? "none" : !r.first_failure[k][t] ? ">=" + format_position(*safe)
-                                                            : format_position(*safe));
+      row.push_back(!safe                    ? "none"
+                    : !r.first_failure[k][t] ? ">=" + format_position(*safe)
+                                             : format_position(*safe));
     }
     rows.push_back(std::move(row));
   }
   out += text_table(rows);
-  out += "\nsafe<=T: the largest audited position up to which every audited position stays within "
-         "T\n(>= means the threshold was never exceeded).\n";
+  out +=
+      "\nsafe<=T: the largest audited position up to which every audited position stays within "
+      "T\n(>= means the threshold was never exceeded).\n";
   const ReferenceWork& w = r.work;
   out += fmt::format(
       "reference: {} exact pair outputs, {} by MPFR where the fast path could not evaluate them, "
@@ -189,10 +191,11 @@ std::string plot_script(const PlotLayout& layout, const std::vector<std::string>
         k ? ", \\\n     " : "", data, k + 2, kColours[k % 10], 1 + k / 10, gnuplot_text(names[k]));
   std::string thresholds;
   for (double t : layout.thresholds)
-    thresholds += fmt::format("set arrow from graph 0, first {0:g} to graph 1, first {0:g} nohead "
-                              "dt 2 lc rgb 'gray40'\nset label 'error {0:g}' at graph 0.01, first "
-                              "{1:g} tc rgb 'gray40'\n",
-                              t, t * 1.5);
+    thresholds += fmt::format(
+        "set arrow from graph 0, first {0:g} to graph 1, first {0:g} nohead "
+        "dt 2 lc rgb 'gray40'\nset label 'error {0:g}' at graph 0.01, first "
+        "{1:g} tc rgb 'gray40'\n",
+        t, t * 1.5);
   const std::string body = fmt::format(
       "set logscale x 2\nset logscale y 10\nset format x '2^{{%L}}'\nset format y '10^{{%L}}'\n"
       "set xtics 16\nset xlabel 'position m'\n"

@@ -195,8 +195,8 @@ std::string exhaustive_report_table(const ExhaustiveOptions& o, const Exhaustive
         out += fmt::format("  first position with d > {:g}: {}, the first of the range\n",
                            o.thresholds[t], *f);
       else
-        out += fmt::format("  first position with d > {:g}: {} (safe up to {})\n",
-                           o.thresholds[t], *f, *f - 1);
+        out += fmt::format("  first position with d > {:g}: {} (safe up to {})\n", o.thresholds[t],
+                           *f, *f - 1);
     }
   }
   out += fmt::format(

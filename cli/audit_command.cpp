@@ -1,16 +1,17 @@
-// `ropecheck audit` and `ropecheck merge`: precision against position, as table, CSV, JSON and plot.
-#include <chrono>
-#include <ctime>
-#include <cmath>
-#include <cstdio>
-#include <filesystem>
+// `ropecheck audit` and `ropecheck merge`: precision against position, as table, CSV, JSON and
+// plot.
 #include <fmt/format.h>
 #include <fnmatch.h>
+#include <unistd.h>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <thread>
-#include <unistd.h>
 
 #include "audit/audit_engine.hpp"
 #include "audit/audit_json.hpp"
@@ -48,7 +49,7 @@ struct AuditArgs {
   CLI::Option* positions_option = nullptr;
   bool no_progress = false;
   bool exhaustive = false;
-  int shards = 0;  // the shard count of a Kubernetes Indexed Job
+  int shards = 0;                   // the shard count of a Kubernetes Indexed Job
   std::string kernel, kernel_name;  // exhaustive mode on a plugin library's kernels
 };
 
@@ -76,9 +77,10 @@ std::vector<std::string> select_impls(const AuditArgs& args) {
       if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
     }
     if (!matched)
-      throw ConfigError("--impl", fmt::format("\"{}\"{} matches no implementation; see "
-                                              "`ropecheck impls`", pattern,
-                                              args.dtype.empty() ? "" : " with --dtype " + args.dtype));
+      throw ConfigError(
+          "--impl", fmt::format("\"{}\"{} matches no implementation; see "
+                                "`ropecheck impls`",
+                                pattern, args.dtype.empty() ? "" : " with --dtype " + args.dtype));
   }
   return out;
 }
@@ -103,8 +105,8 @@ AuditOptions build_options(const AuditArgs& args) {
   o.layer_type = args.layer_type;
   o.config = parse_hf_config(o.config_json, {.layer_type = o.layer_type});
   if (!args.dtype.empty() && !parse_dtype(args.dtype))
-    throw ConfigError("--dtype", fmt::format("unknown \"{}\"; accepted: {}", args.dtype,
-                                             accepted_dtypes()));
+    throw ConfigError("--dtype",
+                      fmt::format("unknown \"{}\"; accepted: {}", args.dtype, accepted_dtypes()));
   o.impls = select_impls(args);
   const bool positions_given = args.positions_option && args.positions_option->count() > 0;
   o.positions_spec = positions_given ? args.positions : audit::default_positions_spec();
@@ -165,13 +167,15 @@ audit::ProgressFn progress_bar(bool enabled) {
   if (!enabled || !::isatty(STDERR_FILENO)) return nullptr;
   const auto start = std::chrono::steady_clock::now();
   return [start, shown = false](std::size_t done, std::size_t total) mutable {
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (seconds < 1.0 && done < total) return;
     if (seconds < 1.0 && !shown) return;
     shown = true;
     const int width = 40;
     const int filled = total ? static_cast<int>(width * done / total) : width;
-    const double eta = done ? seconds * static_cast<double>(total - done) / static_cast<double>(done) : 0;
+    const double eta =
+        done ? seconds * static_cast<double>(total - done) / static_cast<double>(done) : 0;
     const double rate = static_cast<double>(done * audit::kBlockSize) / seconds;
     std::fprintf(stderr, "\r[%s%s] %zu/%zu blocks, %.3g positions/s, %.0f s elapsed, ~%.0f s left ",
                  std::string(static_cast<std::size_t>(filled), '#').c_str(),
@@ -295,9 +299,10 @@ void write_report(const AuditOptions& o, const audit::AuditResult& r, const std:
   draw_error_plot(files, gnuplot, audit::plot_data(o, r),
                   audit::plot_script(o, kPlotData, kPlotPng, kPlotSvg), "--out");
   files.commit();
-  std::cout << fmt::format("\nwrote {}/report.txt, results.csv, results.json, "
-                           "error_vs_position.png/.svg (gnuplot script: error_vs_position.gp)\n",
-                           out_dir);
+  std::cout << fmt::format(
+      "\nwrote {}/report.txt, results.csv, results.json, "
+      "error_vs_position.png/.svg (gnuplot script: error_vs_position.gp)\n",
+      out_dir);
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // `ropecheck vectors`: write a golden vector set (inputs, positions, correctly rounded outputs)
 // as one .safetensors file or a directory of .npy files (spec/vectors.md).
-#include <filesystem>
 #include <fmt/format.h>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -43,15 +43,15 @@ vectors::VectorSpec build_spec(const VectorsArgs& args) {
     spec.config = parse_json_text(args.config_json, "--config");
   }
   if (!spec.config.is_object())
-    throw ConfigError(args.preset.empty() ? (args.hf_config.empty() ? "--config" : "--hf-config")
-                                          : "--preset",
-                      "the config must be a JSON object of Hugging Face config keys");
+    throw ConfigError(
+        args.preset.empty() ? (args.hf_config.empty() ? "--config" : "--hf-config") : "--preset",
+        "the config must be a JSON object of Hugging Face config keys");
   if (!args.layout.empty()) spec.config["layout"] = args.layout;
   spec.layer_type = args.layer_type;
   const auto dtype = parse_dtype(args.dtype);
   if (!dtype)
-    throw ConfigError("--dtype", fmt::format("unknown \"{}\"; accepted: {}", args.dtype,
-                                             accepted_dtypes()));
+    throw ConfigError("--dtype",
+                      fmt::format("unknown \"{}\"; accepted: {}", args.dtype, accepted_dtypes()));
   spec.dtype = *dtype;
   spec.positions_spec = args.positions;
   spec.positions = audit::parse_positions(args.positions);  // refuses "" and over-large specs
@@ -108,8 +108,10 @@ std::string encode_cos_sin(const vectors::VectorSet& set) {
       "row t, pair i: RN(a cos(positions[t] theta_i)) and RN(a sin(positions[t] theta_i)) in "
       "dtype, correctly rounded (spec/kernel-abi.md 6.3)";
   for (const char* name : {"cos", "sin"})
-    file.tensors.push_back({name, {vectors::tensor_dtype(set.dtype), {set.tokens(), pairs},
-                                   std::vector<unsigned char>(bytes)}});
+    file.tensors.push_back({name,
+                            {vectors::tensor_dtype(set.dtype),
+                             {set.tokens(), pairs},
+                             std::vector<unsigned char>(bytes)}});
   kernels::fill_cos_sin(oracle, set.positions, set.dtype, file.tensors[0].tensor.data.data(),
                         file.tensors[1].tensor.data.data());
   return vectors::write_safetensors(file);
@@ -157,15 +159,16 @@ Runner add_vectors_command(CLI::App& app) {
     if (!args->cos_sin.empty()) {
       if (!args->cos_sin.ends_with(".safetensors"))
         throw ConfigError("--cos-sin", fmt::format("\"{}\": the cos/sin cache is written as "
-                                                   "FILE.safetensors", args->cos_sin));
+                                                   "FILE.safetensors",
+                                                   args->cos_sin));
       check_output_file(args->cos_sin, "--cos-sin");
     }
     const vectors::VectorSet set = vectors::generate_vectors(spec);
     const std::string written = write_set(set, args->out);
     if (!args->cos_sin.empty()) write_cos_sin(set, args->cos_sin);
     std::cout << fmt::format("wrote {} tokens x {} heads x {} channels ({}, seed {}) to {}\n",
-                             set.tokens(), set.heads, set.config.head_dim,
-                             dtype_name(set.dtype), spec.seed, written);
+                             set.tokens(), set.heads, set.config.head_dim, dtype_name(set.dtype),
+                             spec.seed, written);
     if (!args->cos_sin.empty())
       std::cout << fmt::format("wrote the correctly rounded cos/sin cache to {}\n", args->cos_sin);
     return int{kPass};

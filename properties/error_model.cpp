@@ -8,9 +8,9 @@
 #include <optional>
 #include <stdexcept>
 
+#include <fmt/format.h>
 #include "core/config_error.hpp"
 #include "impl/frequencies.hpp"
-#include <fmt/format.h>
 
 namespace ropecheck::properties {
 namespace {
@@ -20,7 +20,9 @@ constexpr double kU64 = 0x1p-53;
 constexpr double kULongDouble = LDBL_EPSILON / 2;
 
 // The unit roundoff 2^-p of a stage's precision.
-double unit_roundoff(Precision p) { return std::ldexp(1.0, -precision_bits(p)); }
+double unit_roundoff(Precision p) {
+  return std::ldexp(1.0, -precision_bits(p));
+}
 
 // The first-order sums below count each rounding once: k roundings (1 + d_1)...(1 + d_k) are
 // written as k u, while their true worst case is gamma_k = k u / (1 - k u) (Higham, Lemma 3.1).
@@ -33,7 +35,9 @@ constexpr double kLargestChainKU = 0.2;
 constexpr double kMargin = 1 / (1 - kLargestChainKU);
 
 // gamma_2 = 2u / (1 - 2u) (Higham, Lemma 3.1): a two-term dot product x c - y s.
-double gamma2(double u) { return 2 * u / (1 - 2 * u); }
+double gamma2(double u) {
+  return 2 * u / (1 - 2 * u);
+}
 
 // Below the normal range a product's rounding error is absolute: at most half the smallest
 // subnormal 2^(emin - p) of the arithmetic (Higham §2.1, the "eta" term); sums of subnormals are
@@ -83,12 +87,19 @@ double theta_relative_error(const RopeConfig& c, std::int64_t seq_len, int pair,
   double log_base = std::log(c.base);
   double k = 4;
   switch (s.type) {
-    case RopeType::standard: break;
+    case RopeType::standard:
+      break;
     case RopeType::proportional:
-    case RopeType::linear: k = 6; break;
-    case RopeType::longrope: k = 8; break;
+    case RopeType::linear:
+      k = 6;
+      break;
+    case RopeType::longrope:
+      k = 8;
+      break;
     case RopeType::yarn:
-    case RopeType::llama3: k = 10; break;
+    case RopeType::llama3:
+      k = 10;
+      break;
     case RopeType::ntk:
       log_base += std::log(s.factor) * c.rotary_dim / (c.rotary_dim - 2.0);
       k = 8;
@@ -124,7 +135,8 @@ double position_error(const PipelineDescription& p, std::int64_t m) {
   switch (p.position) {
     case Precision::long_double:
     case Precision::f64:
-    case Precision::f32: return position_relative_error(m, precision_bits(p.position));
+    case Precision::f32:
+      return position_relative_error(m, precision_bits(p.position));
     case Precision::tf32:
     case Precision::bf16:
     case Precision::f16:
@@ -152,8 +164,8 @@ double angle_error(const PipelineDescription& p, const PairBoundInput& in) {
           // theta and m theta in long double; remainder() by the long double 2pi is exact, but
           // that 2pi is off by u_ld relative, which the quotient |phi|/2pi multiplies; then the
           // reduced angle (|r| <= pi) is rounded to trig_type: at most pi u.
-          const double ld = mt * (theta_relative_error(c, in.seq_len, in.pair, kULongDouble) +
-                                  3 * kULongDouble);
+          const double ld =
+              mt * (theta_relative_error(c, in.seq_len, in.pair, kULongDouble) + 3 * kULongDouble);
           return ld + std::numbers::pi * unit_roundoff(p.trig_type);
         }
       }
@@ -164,7 +176,8 @@ double angle_error(const PipelineDescription& p, const PairBoundInput& in) {
       const double scale_error = (2.0 / c.rotary_dim * std::log(c.base) + 3) * u;
       // Pair i's angle is the position times i roundings of the running product.
       double relative = in.pair * (scale_error + u) + position_error(p, in.position);
-      if (c.scaling.type != RopeType::standard)  // the variant enters as an f32 ratio, then a product
+      if (c.scaling.type !=
+          RopeType::standard)  // the variant enters as an f32 ratio, then a product
         relative += 2 * theta_relative_error(c, in.seq_len, in.pair, u) + 3 * u;
       return mt * relative;
     }
@@ -178,7 +191,8 @@ double eval_error(const PipelineDescription& p, const PairBoundInput& in, double
   // cos/sin within 1 ulp (2u), the product by a (u) and a's own rounding (u).
   double eval = 2 * u + 2 * u;
   switch (p.trig) {
-    case TrigMethod::libm: break;
+    case TrigMethod::libm:
+      break;
     case TrigMethod::fast_turns: {
       // turns = fl(phi * fl(1/2pi)): two roundings of |phi|/2pi turns, i.e. 2u |phi| radians;
       // the fraction is exact and sin/cos of it are evaluated in double then rounded (u).
@@ -202,10 +216,10 @@ double eval_error(const PipelineDescription& p, const PairBoundInput& in, double
 double with_storage(double before_output, Precision rotation, Dtype dtype,
                     const PairBoundInput& in) {
   const Precision storage_p = storage_precision(dtype);
-  double storage = precision_bits(rotation) > precision_bits(storage_p)
-                       ? unit_roundoff(storage_p) * (in.output_abs + before_output) +
-                             underflow_eta(storage_p)
-                       : 0;
+  double storage =
+      precision_bits(rotation) > precision_bits(storage_p)
+          ? unit_roundoff(storage_p) * (in.output_abs + before_output) + underflow_eta(storage_p)
+          : 0;
   // A subject storing a coarser format than the pipeline's own rounds once more: half an ulp
   // relative (2^-p), or half its smallest subnormal below the normal range.
   if (in.storage && format_traits(*in.storage).precision < format_traits(dtype).precision) {
@@ -252,8 +266,8 @@ double output_error_bound(std::string_view pipeline, const PairBoundInput& in) {
 double output_error_bound(const PipelineDescription& p, const PairBoundInput& in) {
   if (std::llabs(in.position) > ropecheck::position_domain(p))
     throw ConfigError("position", fmt::format("{} is outside the {} pipeline's position domain "
-                                              "|m| <= {}", in.position, p.name,
-                                              ropecheck::position_domain(p)));
+                                              "|m| <= {}",
+                                              in.position, p.name, ropecheck::position_domain(p)));
   const double a = in.attention;
   const double x = in.input_sum;
   const double angle = angle_error(p, in);
@@ -263,7 +277,9 @@ double output_error_bound(const PipelineDescription& p, const PairBoundInput& in
   double u_rotation = 0;
   switch (p.contraction) {
     case Contraction::separate:
-    case Contraction::fma: u_rotation = unit_roundoff(p.rotation); break;
+    case Contraction::fma:
+      u_rotation = unit_roundoff(p.rotation);
+      break;
   }
   // |c_hat|, |s_hat| <= a (1 + eval): the rotation adds gamma_2 of |x_a c| + |x_b s|, and two
   // products may underflow (2 eta). The trig products (cos * a) cannot: |cos|, |sin| of a

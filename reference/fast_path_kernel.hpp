@@ -252,8 +252,8 @@ ROPECHECK_INLINE void store_exact(const ExactSink& sink, int i, int ca, int cb, 
   }
   const double s = pow2_normal(sigma);
   const double ha = za_hi * s, hb = zb_hi * s, e = bound * s + 0x1p-1073;
-  const bool finite = fabs_(ha) <= 0x1.fffffffffffffp+1023 && fabs_(hb) <= 0x1.fffffffffffffp+1023 &&
-                      e <= 0x1p+900;
+  const bool finite =
+      fabs_(ha) <= 0x1.fffffffffffffp+1023 && fabs_(hb) <= 0x1.fffffffffffffp+1023 && e <= 0x1p+900;
   sink.hi[ca] = ha;
   sink.hi[cb] = hb;
   sink.lo[ca] = za_lo * s;
@@ -351,9 +351,9 @@ bool exact_score(const KernelView& v, std::int64_t delta, const double* q, const
     const DD t1 = two_prod<kFma>(as.hi, c.hi), t2 = two_prod<kFma>(bs.hi, sn.hi);
     const double x1 = as.hi * c.lo, x2 = a_lo * c.hi, x3 = bs.hi * sn.lo, x4 = b_lo * sn.hi;
     const double y1 = x1 + x2, y2 = x3 + x4, cross = y1 + y2;
-    err += u * (fabs_(x1) + fabs_(x2) + fabs_(x3) + fabs_(x4) + fabs_(y1) + fabs_(y2) +
-                fabs_(cross)) +
-           0x1p-102 * P;
+    err +=
+        u * (fabs_(x1) + fabs_(x2) + fabs_(x3) + fabs_(x4) + fabs_(y1) + fabs_(y2) + fabs_(cross)) +
+        0x1p-102 * P;
     accumulate(t1.hi, t1.lo);
     accumulate(t2.hi, t2.lo + cross);
     err += u * fabs_(t2.lo + cross);
@@ -366,8 +366,7 @@ bool exact_score(const KernelView& v, std::int64_t delta, const double* q, const
       const DD p = two_prod<kFma>(v.a_hi, s_hi);
       const double c1 = v.a_hi * s_lo, c2 = v.a_lo * s_hi, c12 = c1 + c2, lo = p.lo + c12;
       const double mag = fabs_(s_hi) + fabs_(s_lo);
-      err = err * (v.a_hi * (1 + 0x1p-99)) +
-            u * (fabs_(c1) + fabs_(c2) + fabs_(c12) + fabs_(lo)) +
+      err = err * (v.a_hi * (1 + 0x1p-99)) + u * (fabs_(c1) + fabs_(c2) + fabs_(c12) + fabs_(lo)) +
             (0x1p-99 * v.a_hi + fabs_(v.a_lo) * u) * mag;
       s_hi = p.hi;
       s_lo = lo;

@@ -21,15 +21,27 @@ std::string xml_escape(const std::string& text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
         // XML 1.0 forbids most control characters; keep tab and newline.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') out += ' ';
-        else out += c;
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t')
+          out += ' ';
+        else
+          out += c;
     }
   }
   return out;
@@ -258,9 +270,12 @@ std::string summary_table(const CheckReport& report, bool verbose) {
                        plugin_text(report.load_failure, 400));
   for (const SubjectOutcome& s : report.subjects) {
     std::size_t run = 0, failed = 0, total = 0, not_applicable = 0;
-    out += fmt::format("\n{}  (bound: {}{}){}\n", s.subject, s.bound,
-                       s.max_position > 0 ? fmt::format(", positions up to {}", s.max_position) : "",
-                       s.description.empty() ? "" : "  the plugin's description: \"" + plugin_text(s.description) + "\"");
+    out +=
+        fmt::format("\n{}  (bound: {}{}){}\n", s.subject, s.bound,
+                    s.max_position > 0 ? fmt::format(", positions up to {}", s.max_position) : "",
+                    s.description.empty()
+                        ? ""
+                        : "  the plugin's description: \"" + plugin_text(s.description) + "\"");
     std::string rows, notes, details;
     for (const ConfigOutcome& c : s.configs) {
       if (!c.skipped.empty()) {
@@ -268,7 +283,8 @@ std::string summary_table(const CheckReport& report, bool verbose) {
         continue;
       }
       ++run;
-      if (!c.completed) notes += fmt::format("  {}: not completed (the time budget ran out)\n", c.config);
+      if (!c.completed)
+        notes += fmt::format("  {}: not completed (the time budget ran out)\n", c.config);
       std::vector<std::string> stopped;  // battery properties that failed on a kernel failure
       for (const properties::Finding& f : c.findings) {
         ++total;
@@ -284,9 +300,10 @@ std::string summary_table(const CheckReport& report, bool verbose) {
         // The table shows the first line of the detail; the whole of it (the case and its
         // replay, for the battery's properties) follows the table.
         const std::string first_line = f.detail.substr(0, f.detail.find('\n'));
-        rows += fmt::format("  {:<26} {:<22} {:>12} {:>10} {:>10}  {}: {}\n", shorten(f.property, 26),
-                            shorten(f.config, 22), f.position, number(f.measured), number(f.bound),
-                            properties::verdict_name(f.verdict()), shorten(first_line, 120));
+        rows +=
+            fmt::format("  {:<26} {:<22} {:>12} {:>10} {:>10}  {}: {}\n", shorten(f.property, 26),
+                        shorten(f.config, 22), f.position, number(f.measured), number(f.bound),
+                        properties::verdict_name(f.verdict()), shorten(first_line, 120));
         if (verbose && (first_line.size() != f.detail.size() || first_line.size() > 120))
           details += fmt::format("  {} on {}:\n    {}\n", f.property, f.config,
                                  indent_lines(f.detail, "    "));
@@ -297,14 +314,16 @@ std::string summary_table(const CheckReport& report, bool verbose) {
           if (!names.empty()) names += ", ";
           names += name;
         }
-        rows += fmt::format("  {:<26} {:<22} {:>12} {:>10} {:>10}  {} failed on the kernel's "
-                            "failure: {}\n", "(battery)", shorten(c.config, 22), "", "", "",
-                            stopped.size(), names);
+        rows += fmt::format(
+            "  {:<26} {:<22} {:>12} {:>10} {:>10}  {} failed on the kernel's "
+            "failure: {}\n",
+            "(battery)", shorten(c.config, 22), "", "", "", stopped.size(), names);
       }
       if (c.stats.nan_outputs > 0 || c.stats.unwritten_outputs > 0)
-        notes += fmt::format("  {}: {} NaN outputs for finite inputs, {} outputs never written, "
-                             "in {} rows\n", c.config, c.stats.nan_outputs,
-                             c.stats.unwritten_outputs, c.stats.rows);
+        notes += fmt::format(
+            "  {}: {} NaN outputs for finite inputs, {} outputs never written, "
+            "in {} rows\n",
+            c.config, c.stats.nan_outputs, c.stats.unwritten_outputs, c.stats.rows);
       for (const KernelEvent& e : c.stats.events)
         notes += fmt::format("  {} on {}: {} (batch from position {})\n", e.kind, c.config,
                              plugin_text(e.what, 400), e.position);
@@ -312,7 +331,8 @@ std::string summary_table(const CheckReport& report, bool verbose) {
     out += notes;
     if (!rows.empty())
       out += fmt::format("  {:<26} {:<22} {:>12} {:>10} {:>10}  {}\n", "property", "config",
-                         "position", "measured", "bound", "detail") + rows;
+                         "position", "measured", "bound", "detail") +
+             rows;
     if (!details.empty()) out += "  counterexamples:\n" + details;
     if (!verbose && failed > 0)
       out += "  (the counterexamples, inputs in hex: --verbose, --json or --junit)\n";
@@ -321,9 +341,9 @@ std::string summary_table(const CheckReport& report, bool verbose) {
     if (run == 0)
       out += "  FAIL: the kernel supports none of the configurations checked\n";
     else
-      out += fmt::format("  {}: {} of {} findings failed, {} not applicable, on {} configuration{}\n",
-                         s.passed() ? "PASS" : "FAIL", failed, total, not_applicable, run,
-                         run == 1 ? "" : "s");
+      out += fmt::format(
+          "  {}: {} of {} findings failed, {} not applicable, on {} configuration{}\n",
+          s.passed() ? "PASS" : "FAIL", failed, total, not_applicable, run, run == 1 ? "" : "s");
   }
   if (!report.not_run.empty()) {
     out += fmt::format("\nnot run (the time budget ran out): {} subject-configuration pair{}\n",
@@ -331,14 +351,16 @@ std::string summary_table(const CheckReport& report, bool verbose) {
     for (const std::string& what : report.not_run) out += "  " + what + "\n";
   }
   // What a sampled battery cannot promise, said every time so a pass is not read as more.
-  out += "\nnote: the battery samples positions and inputs; a fault at a single (position, "
-         "channel) can escape it. `ropecheck audit --exhaustive` scans every position of a "
-         "range against a pipeline's model.\n";
-  out += fmt::format("\n{}\n",
-                     report.passed()                 ? "PASS: every property holds"
-                     : !report.load_failure.empty()  ? "FAIL: the library crashed, exited or hung while loading"
-                     : !report.completed()           ? "FAIL: not completed within the time budget (not a pass)"
-                                                     : "FAIL: some property does not hold");
+  out +=
+      "\nnote: the battery samples positions and inputs; a fault at a single (position, "
+      "channel) can escape it. `ropecheck audit --exhaustive` scans every position of a "
+      "range against a pipeline's model.\n";
+  out += fmt::format("\n{}\n", report.passed() ? "PASS: every property holds"
+                               : !report.load_failure.empty()
+                                   ? "FAIL: the library crashed, exited or hung while loading"
+                               : !report.completed()
+                                   ? "FAIL: not completed within the time budget (not a pass)"
+                                   : "FAIL: some property does not hold");
   return out;
 }
 
@@ -353,8 +375,10 @@ std::string junit_xml(const CheckReport& report) {
       if (!c.skipped.empty()) {
         ++tests;
         ++skipped;
-        cases += fmt::format("    <testcase classname=\"{}\" name=\"all\"><skipped message=\"not "
-                             "applicable: {}\"/></testcase>\n", classname, xml_escape(c.skipped));
+        cases += fmt::format(
+            "    <testcase classname=\"{}\" name=\"all\"><skipped message=\"not "
+            "applicable: {}\"/></testcase>\n",
+            classname, xml_escape(c.skipped));
         continue;
       }
       for (const properties::Finding& f : c.findings) {
@@ -372,9 +396,9 @@ std::string junit_xml(const CheckReport& report) {
           continue;
         }
         ++failures;
-        const std::string message = fmt::format("{} at position {}: measured {} vs bound {}",
-                                                f.property, f.position, number(f.measured),
-                                                number(f.bound));
+        const std::string message =
+            fmt::format("{} at position {}: measured {} vs bound {}", f.property, f.position,
+                        number(f.measured), number(f.bound));
         cases += fmt::format(">\n{}      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
                              extra, xml_escape(message), xml_escape(plugin_text(f.detail, 20000)));
       }
@@ -385,42 +409,48 @@ std::string junit_xml(const CheckReport& report) {
       // A subject that ran nowhere fails as a whole, so CI does not read "0 tests" as success.
       ++tests;
       ++failures;
-      cases += fmt::format("    <testcase classname=\"{}\" name=\"supported-configurations\">\n"
-                           "      <failure message=\"the kernel supports none of the "
-                           "configurations checked\"/>\n    </testcase>\n",
-                           xml_escape(s.subject));
+      cases += fmt::format(
+          "    <testcase classname=\"{}\" name=\"supported-configurations\">\n"
+          "      <failure message=\"the kernel supports none of the "
+          "configurations checked\"/>\n    </testcase>\n",
+          xml_escape(s.subject));
     }
     if (!s.passed() && failures == 0) {
       // Not completed: a failure too, so CI never reads a stopped run as green.
       ++tests;
       ++failures;
-      cases += fmt::format("    <testcase classname=\"{}\" name=\"completed\">\n      <failure "
-                           "message=\"not completed within the time budget\"/>\n    </testcase>\n",
-                           xml_escape(s.subject));
+      cases += fmt::format(
+          "    <testcase classname=\"{}\" name=\"completed\">\n      <failure "
+          "message=\"not completed within the time budget\"/>\n    </testcase>\n",
+          xml_escape(s.subject));
     }
-    suites += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" "
-                          "skipped=\"{}\">\n{}  </testsuite>\n",
-                          xml_escape(s.subject), tests, failures, skipped, cases);
+    suites += fmt::format(
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" "
+        "skipped=\"{}\">\n{}  </testsuite>\n",
+        xml_escape(s.subject), tests, failures, skipped, cases);
     all_tests += tests;
     all_failures += failures;
     all_skipped += skipped;
   }
   if (!report.load_failure.empty() || !report.not_run.empty()) {
-    const std::string message = !report.load_failure.empty()
-                                    ? "the library failed while loading: " + plugin_text(report.load_failure, 400)
-                                    : fmt::format("{} subject-configuration pairs not run within the time budget",
-                                                  report.not_run.size());
-    suites += fmt::format("  <testsuite name=\"library\" tests=\"1\" failures=\"1\" errors=\"0\" "
-                          "skipped=\"0\">\n    <testcase classname=\"library\" name=\"{}\">\n"
-                          "      <failure message=\"{}\"/>\n    </testcase>\n  </testsuite>\n",
-                          report.load_failure.empty() ? "completed" : "no-crash", xml_escape(message));
+    const std::string message =
+        !report.load_failure.empty()
+            ? "the library failed while loading: " + plugin_text(report.load_failure, 400)
+            : fmt::format("{} subject-configuration pairs not run within the time budget",
+                          report.not_run.size());
+    suites += fmt::format(
+        "  <testsuite name=\"library\" tests=\"1\" failures=\"1\" errors=\"0\" "
+        "skipped=\"0\">\n    <testcase classname=\"library\" name=\"{}\">\n"
+        "      <failure message=\"{}\"/>\n    </testcase>\n  </testsuite>\n",
+        report.load_failure.empty() ? "completed" : "no-crash", xml_escape(message));
     ++all_tests;
     ++all_failures;
   }
-  return fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                     "<testsuites name=\"ropecheck check {}\" tests=\"{}\" failures=\"{}\" "
-                     "errors=\"0\" skipped=\"{}\">\n{}</testsuites>\n",
-                     xml_escape(report.library), all_tests, all_failures, all_skipped, suites);
+  return fmt::format(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<testsuites name=\"ropecheck check {}\" tests=\"{}\" failures=\"{}\" "
+      "errors=\"0\" skipped=\"{}\">\n{}</testsuites>\n",
+      xml_escape(report.library), all_tests, all_failures, all_skipped, suites);
 }
 
 nlohmann::json check_json(const CheckReport& report) {
@@ -442,15 +472,20 @@ nlohmann::json check_json(const CheckReport& report) {
                             {"detail", plugin_text(f.detail, 20000)}});
       json events = json::array();
       for (const KernelEvent& e : c.stats.events)
-        events.push_back({{"kind", e.kind}, {"what", plugin_text(e.what, 400)}, {"position", e.position}});
-      json entry = {{"config", c.config}, {"findings", findings}, {"events", events},
+        events.push_back(
+            {{"kind", e.kind}, {"what", plugin_text(e.what, 400)}, {"position", e.position}});
+      json entry = {{"config", c.config},
+                    {"findings", findings},
+                    {"events", events},
                     {"event_counts", c.stats.event_counts},
-                    {"calls", c.stats.calls}, {"rows", c.stats.rows},
+                    {"calls", c.stats.calls},
+                    {"rows", c.stats.rows},
                     {"nan_outputs", c.stats.nan_outputs},
                     {"unwritten_outputs", c.stats.unwritten_outputs}};
       json sweep = json::array();
       for (const SweepPoint& p : c.sweep)
-        sweep.push_back({{"position", p.position}, {"max_abs_error", p.max_error},
+        sweep.push_back({{"position", p.position},
+                         {"max_abs_error", p.max_error},
                          {"max_error_over_bound", p.max_ratio}});
       entry["position_sweep"] = std::move(sweep);
       entry["position_sweep_report"] = sweep_json(c.sweep);
@@ -479,9 +514,12 @@ nlohmann::json check_json(const CheckReport& report) {
                         {"passed", s.passed()},
                         {"configs", configs}});
   }
-  return {{"library", plugin_text(report.library, 4000)}, {"passed", report.passed()},
-          {"completed", report.completed()}, {"load_failure", plugin_text(report.load_failure, 4000)},
-          {"not_run", report.not_run}, {"subjects", subjects}};
+  return {{"library", plugin_text(report.library, 4000)},
+          {"passed", report.passed()},
+          {"completed", report.completed()},
+          {"load_failure", plugin_text(report.load_failure, 4000)},
+          {"not_run", report.not_run},
+          {"subjects", subjects}};
 }
 
 }  // namespace ropecheck::kernels

@@ -2,21 +2,21 @@
 
 #include "kernels/abi/ropecheck_kernel.h"
 
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
 #include <filesystem>
-#include <fmt/format.h>
-#include <poll.h>
-#include <spawn.h>
 #include <stdexcept>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <thread>
-#include <unistd.h>
 
 extern char** environ;
 
@@ -25,12 +25,15 @@ namespace {
 
 constexpr const char* kWorkerName = "ropecheck-kernel-worker";
 
-bool executable(const std::string& path) { return !path.empty() && access(path.c_str(), X_OK) == 0; }
+bool executable(const std::string& path) {
+  return !path.empty() && access(path.c_str(), X_OK) == 0;
+}
 
 // A copy of `fd` numbered at least 10, so the spawn's dup2 onto 3 and 4 cannot clobber it.
 int high_copy(int fd) {
   const int copy = fcntl(fd, F_DUPFD_CLOEXEC, 10);
-  if (copy < 0) throw std::runtime_error(fmt::format("fcntl(F_DUPFD) failed: {}", std::strerror(errno)));
+  if (copy < 0)
+    throw std::runtime_error(fmt::format("fcntl(F_DUPFD) failed: {}", std::strerror(errno)));
   return copy;
 }
 
@@ -38,33 +41,55 @@ int high_copy(int fd) {
 
 std::string signal_name(int sig) {
   switch (sig) {
-    case SIGSEGV: return "SIGSEGV";
-    case SIGBUS: return "SIGBUS";
-    case SIGFPE: return "SIGFPE";
-    case SIGILL: return "SIGILL";
-    case SIGABRT: return "SIGABRT";
-    case SIGTRAP: return "SIGTRAP";
-    case SIGSYS: return "SIGSYS";
-    case SIGKILL: return "SIGKILL";
-    case SIGTERM: return "SIGTERM";
-    case SIGXCPU: return "SIGXCPU: CPU time limit";
-    case SIGXFSZ: return "SIGXFSZ";
-    case SIGPIPE: return "SIGPIPE";
-    default: return fmt::format("signal {}", sig);
+    case SIGSEGV:
+      return "SIGSEGV";
+    case SIGBUS:
+      return "SIGBUS";
+    case SIGFPE:
+      return "SIGFPE";
+    case SIGILL:
+      return "SIGILL";
+    case SIGABRT:
+      return "SIGABRT";
+    case SIGTRAP:
+      return "SIGTRAP";
+    case SIGSYS:
+      return "SIGSYS";
+    case SIGKILL:
+      return "SIGKILL";
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGXCPU:
+      return "SIGXCPU: CPU time limit";
+    case SIGXFSZ:
+      return "SIGXFSZ";
+    case SIGPIPE:
+      return "SIGPIPE";
+    default:
+      return fmt::format("signal {}", sig);
   }
 }
 
 std::string stage_description(WorkerStage stage) {
   switch (stage) {
-    case WorkerStage::start: return "the worker's start";
-    case WorkerStage::dlopen: return "dlopen (the library's constructors)";
-    case WorkerStage::entry: return "ropecheck_kernels()";
-    case WorkerStage::table: return "reading the kernel table";
-    case WorkerStage::idle: return "the worker between calls";
-    case WorkerStage::supports: return "supports()";
-    case WorkerStage::init: return "init()";
-    case WorkerStage::apply: return "apply()";
-    case WorkerStage::teardown: return "teardown()";
+    case WorkerStage::start:
+      return "the worker's start";
+    case WorkerStage::dlopen:
+      return "dlopen (the library's constructors)";
+    case WorkerStage::entry:
+      return "ropecheck_kernels()";
+    case WorkerStage::table:
+      return "reading the kernel table";
+    case WorkerStage::idle:
+      return "the worker between calls";
+    case WorkerStage::supports:
+      return "supports()";
+    case WorkerStage::init:
+      return "init()";
+    case WorkerStage::apply:
+      return "apply()";
+    case WorkerStage::teardown:
+      return "teardown()";
   }
   return "the kernel";
 }
@@ -73,7 +98,8 @@ std::string worker_executable() {
   std::vector<std::string> tried;
   if (const char* env = std::getenv("ROPECHECK_KERNEL_WORKER"); env != nullptr && *env != '\0') {
     if (executable(env)) return env;
-    throw std::runtime_error(fmt::format("ROPECHECK_KERNEL_WORKER={} is not an executable file", env));
+    throw std::runtime_error(
+        fmt::format("ROPECHECK_KERNEL_WORKER={} is not an executable file", env));
   }
   std::error_code ec;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
@@ -92,14 +118,18 @@ std::string worker_executable() {
 #endif
   std::string list;
   for (const std::string& t : tried) list += (list.empty() ? "" : ", ") + t;
-  throw std::runtime_error(fmt::format("cannot find {} (tried {}); set ROPECHECK_KERNEL_WORKER "
-                                       "to its path", kWorkerName, list));
+  throw std::runtime_error(
+      fmt::format("cannot find {} (tried {}); set ROPECHECK_KERNEL_WORKER "
+                  "to its path",
+                  kWorkerName, list));
 }
 
 KernelProcess::KernelProcess(std::string library, WorkerLimits limits)
     : library_(std::move(library)), limits_(limits) {}
 
-KernelProcess::~KernelProcess() { stop(); }
+KernelProcess::~KernelProcess() {
+  stop();
+}
 
 SharedArena& KernelProcess::arena(std::size_t data_bytes) {
   if (!arena_ || arena_->capacity() < data_bytes) {
@@ -191,15 +221,15 @@ StartResult KernelProcess::start() {
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);
   posix_spawnattr_setpgroup(&attr, 0);  // its own process group, killed as one
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                      POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   const std::string memory = std::to_string(limits_.memory_bytes);
   const std::string cpu = std::to_string(limits_.cpu_seconds);
   // The worker watches this process (not the calling thread) and ends when it is gone.
   const std::string self = std::to_string(getpid());
-  std::vector<char*> argv{const_cast<char*>(path.c_str()), const_cast<char*>(library_.c_str()),
+  std::vector<char*> argv{const_cast<char*>(path.c_str()),   const_cast<char*>(library_.c_str()),
                           const_cast<char*>(memory.c_str()), const_cast<char*>(cpu.c_str()),
-                          const_cast<char*>(self.c_str()), nullptr};
+                          const_cast<char*>(self.c_str()),   nullptr};
   pid_t pid = -1;
   const int spawned = posix_spawn(&pid, path.c_str(), &actions, &attr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
@@ -225,13 +255,17 @@ StartResult KernelProcess::start() {
     WorkerResponse r;
     if (!receive(r, deadline, stage, result.failure, nullptr)) return result;
     switch (r.reply) {
-      case WorkerReply::stage: stage = r.stage; break;
+      case WorkerReply::stage:
+        stage = r.stage;
+        break;
       case WorkerReply::load_error:
         r.message[sizeof r.message - 1] = '\0';
         result.load_error = r.message;
         stop();
         return result;
-      case WorkerReply::kernel: result.records.push_back(r.record); break;
+      case WorkerReply::kernel:
+        result.records.push_back(r.record);
+        break;
       case WorkerReply::table_end:
         worker_address_ = r.arena_address;
         if (static_cast<std::size_t>(r.code) != result.records.size()) {
@@ -243,8 +277,10 @@ StartResult KernelProcess::start() {
       default:
         stop();
         result.failure.failure = CallFailure::crash;
-        result.failure.what = fmt::format("broken protocol: unexpected message {} while loading "
-                                          "the library", static_cast<unsigned>(r.reply));
+        result.failure.what = fmt::format(
+            "broken protocol: unexpected message {} while loading "
+            "the library",
+            static_cast<unsigned>(r.reply));
         return result;
     }
   }
@@ -262,7 +298,8 @@ std::string KernelProcess::memory_note(const struct rusage& usage) const {
   // ru_maxrss is in KiB. Close to the address-space limit, the crash is probably a failed
   // allocation the plugin did not check.
   const double peak = static_cast<double>(usage.ru_maxrss) * 1024.0;
-  if (limits_.memory_bytes == 0 || peak <= 0.5 * static_cast<double>(limits_.memory_bytes)) return {};
+  if (limits_.memory_bytes == 0 || peak <= 0.5 * static_cast<double>(limits_.memory_bytes))
+    return {};
   return fmt::format(" after using {:.0f} MiB, near the memory limit of {} MiB", peak / 1048576.0,
                      limits_.memory_bytes >> 20);
 }
@@ -295,15 +332,18 @@ CallResult KernelProcess::fault_result(const WorkerResponse& fault, const Worker
       }
       if (offset >= end && offset < end + page) {
         result.failure = CallFailure::out_of_bounds;
-        result.what = fmt::format("out-of-bounds {} past the end of {} (byte {} after its last "
-                                  "one, in the guard page) in {}",
-                                  access, buffer_name(i), offset - (b.offset + b.size), stage);
+        result.what = fmt::format(
+            "out-of-bounds {} past the end of {} (byte {} after its last "
+            "one, in the guard page) in {}",
+            access, buffer_name(i), offset - (b.offset + b.size), stage);
         return result;
       }
       if (offset + page >= begin && offset < begin) {
         result.failure = CallFailure::out_of_bounds;
-        result.what = fmt::format("out-of-bounds {} before the start of {} (in the guard page) "
-                                  "in {}", access, buffer_name(i), stage);
+        result.what = fmt::format(
+            "out-of-bounds {} before the start of {} (in the guard page) "
+            "in {}",
+            access, buffer_name(i), stage);
         return result;
       }
     }
@@ -319,15 +359,17 @@ CallResult KernelProcess::fault_result(const WorkerResponse& fault, const Worker
   return result;
 }
 
-bool KernelProcess::receive(WorkerResponse& response, std::chrono::steady_clock::time_point deadline,
-                            WorkerStage stage, CallResult& failure, const WorkerRequest* request) {
+bool KernelProcess::receive(WorkerResponse& response,
+                            std::chrono::steady_clock::time_point deadline, WorkerStage stage,
+                            CallResult& failure, const WorkerRequest* request) {
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       // Where it hangs: loading stages are announced; calls keep the stage word in page 0.
       if (stage == WorkerStage::idle && arena_)
-        stage = static_cast<WorkerStage>(*reinterpret_cast<volatile std::uint32_t*>(arena_->data()));
+        stage =
+            static_cast<WorkerStage>(*reinterpret_cast<volatile std::uint32_t*>(arena_->data()));
       stop();
       failure.failure = CallFailure::hang;
       failure.what = fmt::format("hang in {}: no answer within {} ms (killed)",
@@ -335,7 +377,8 @@ bool KernelProcess::receive(WorkerResponse& response, std::chrono::steady_clock:
       return false;
     }
     pollfd fds[2] = {{channel_, POLLIN, 0}, {output_, POLLIN, 0}};
-    const int ready = poll(fds, output_ >= 0 ? 2 : 1, static_cast<int>(std::min<long>(left.count(), 1000)));
+    const int ready =
+        poll(fds, output_ >= 0 ? 2 : 1, static_cast<int>(std::min<long>(left.count(), 1000)));
     if (ready < 0 && errno == EINTR) continue;
     if (ready < 0) throw std::runtime_error(fmt::format("poll failed: {}", std::strerror(errno)));
     if (fds[1].revents & POLLIN) drain_output();
@@ -364,12 +407,16 @@ bool KernelProcess::receive(WorkerResponse& response, std::chrono::steady_clock:
       stage = static_cast<WorkerStage>(*reinterpret_cast<volatile std::uint32_t*>(arena_->data()));
     failure.failure = CallFailure::crash;
     if (got > 0)
-      failure.what = fmt::format("broken protocol: a {}-byte message in {}", got, stage_description(stage));
+      failure.what =
+          fmt::format("broken protocol: a {}-byte message in {}", got, stage_description(stage));
     else if (exited)
-      failure.what = fmt::format("{} in {}", describe_exit(status, usage), stage_description(stage));
+      failure.what =
+          fmt::format("{} in {}", describe_exit(status, usage), stage_description(stage));
     else
-      failure.what = fmt::format("closed ropecheck's channel (its file descriptors) without "
-                                 "exiting in {} (killed)", stage_description(stage));
+      failure.what = fmt::format(
+          "closed ropecheck's channel (its file descriptors) without "
+          "exiting in {} (killed)",
+          stage_description(stage));
     reaped_ = exited;
     stop();
     return false;
@@ -446,7 +493,8 @@ CallResult KernelProcess::call(const WorkerRequest& request) {
   }
   // The config's pointers to its factor lists, as the worker sees them.
   if (request.buffers[kConfigBuffer].size >= sizeof(rc_rope_config)) {
-    auto* config = reinterpret_cast<rc_rope_config*>(arena_->data() + request.buffers[kConfigBuffer].offset);
+    auto* config =
+        reinterpret_cast<rc_rope_config*>(arena_->data() + request.buffers[kConfigBuffer].offset);
     const auto list = [&](std::uint32_t i) {
       const WorkerBuffer& b = request.buffers[i];
       return b.size ? reinterpret_cast<const double*>(worker_address_ + b.offset) : nullptr;

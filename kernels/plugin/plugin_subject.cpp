@@ -1,12 +1,12 @@
 #include "kernels/plugin/plugin_subject.hpp"
 
+#include <fmt/format.h>
+#include <unistd.h>
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <fmt/format.h>
 #include <optional>
 #include <set>
-#include <unistd.h>
 
 #include "core/config_error.hpp"
 #include "kernels/plugin/abi_config.hpp"
@@ -34,7 +34,7 @@ struct PluginSubject::Shared {
   KernelStats stats;
   std::uint64_t next_config_id = 0;
   std::map<std::string, PluginSubject::Support> supports_cache;  // by the resolved config's bytes
-  std::map<std::string, Prepared> prepared;    // by the bytes of the config and its seq_len
+  std::map<std::string, Prepared> prepared;  // by the bytes of the config and its seq_len
   // The oracles: by config and seq_len for the length-dependent variants, by config otherwise.
   std::map<std::string, std::shared_ptr<const reference::Reference>> oracles;
   // Failed calls by config (any seq_len). A config is not called again after a hang, or after
@@ -46,17 +46,19 @@ struct PluginSubject::Shared {
   bool output_reported = false;
 
   Shared(const PluginLibrary& library)
-      : process(library.path().find('/') == std::string::npos ? "./" + library.path()
-                                                              : library.path(),
-                library.limits()) {}
+      : process(
+            library.path().find('/') == std::string::npos ? "./" + library.path() : library.path(),
+            library.limits()) {}
 
   // Reports, once, a worker that wrote more than the output cap.
   void check_output(std::int64_t position) {
     if (output_reported || process.output_bytes() <= process.limits().output_cap) return;
     output_reported = true;
-    record("output", fmt::format("wrote {} bytes to stdout/stderr, more than the {} bytes a "
-                                 "kernel may (the rest was discarded)",
-                                 process.output_bytes(), process.limits().output_cap), position);
+    record("output",
+           fmt::format("wrote {} bytes to stdout/stderr, more than the {} bytes a "
+                       "kernel may (the rest was discarded)",
+                       process.output_bytes(), process.limits().output_cap),
+           position);
   }
 
   // Counts every event; keeps the first few distinct descriptions of each kind.
@@ -76,21 +78,30 @@ namespace {
 
 const char* failure_kind(CallFailure failure) {
   switch (failure) {
-    case CallFailure::crash: return "crash";
-    case CallFailure::hang: return "hang";
-    case CallFailure::input_write: return "input-write";
-    case CallFailure::out_of_bounds: return "out-of-bounds";
-    case CallFailure::none: break;
+    case CallFailure::crash:
+      return "crash";
+    case CallFailure::hang:
+      return "hang";
+    case CallFailure::input_write:
+      return "input-write";
+    case CallFailure::out_of_bounds:
+      return "out-of-bounds";
+    case CallFailure::none:
+      break;
   }
   return "crash";
 }
 
 const char* code_name(int code) {
   switch (code) {
-    case RC_ERROR_UNSUPPORTED: return "RC_ERROR_UNSUPPORTED";
-    case RC_ERROR_INVALID: return "RC_ERROR_INVALID";
-    case RC_ERROR_INTERNAL: return "RC_ERROR_INTERNAL";
-    default: return "unknown code";
+    case RC_ERROR_UNSUPPORTED:
+      return "RC_ERROR_UNSUPPORTED";
+    case RC_ERROR_INVALID:
+      return "RC_ERROR_INVALID";
+    case RC_ERROR_INTERNAL:
+      return "RC_ERROR_INTERNAL";
+    default:
+      return "unknown code";
   }
 }
 
@@ -138,9 +149,10 @@ std::string canary_damage(const SharedArena& arena, const BatchLayout& l) {
   const std::size_t begin = l.run_begin(kYBuffer, SharedArena::page_size());
   const std::size_t before = arena.changed_count(begin, y.offset);
   if (before > 0)
-    return fmt::format("out-of-bounds write: {} bytes changed before the start of its output y "
-                       "(starting {} bytes before it)",
-                       before, y.offset - arena.first_changed(begin, y.offset));
+    return fmt::format(
+        "out-of-bounds write: {} bytes changed before the start of its output y "
+        "(starting {} bytes before it)",
+        before, y.offset - arena.first_changed(begin, y.offset));
   return {};
 }
 
@@ -181,15 +193,16 @@ class PreparedPluginImpl final : public PreparedPlugin {
       // Only dynamic NTK and LongRoPE depend on the length (spec/rope.md section 10): for the
       // other variants one oracle serves every length, which spares an exact evaluation of
       // every theta_i for each of the battery's cases.
-      const bool by_length = config.scaling.type == RopeType::dynamic ||
-                             config.scaling.type == RopeType::longrope;
+      const bool by_length =
+          config.scaling.type == RopeType::dynamic || config.scaling.type == RopeType::longrope;
       const std::string oracle_key = by_length ? key : hang_key_;
       auto oracle = shared_->oracles.find(oracle_key);
       if (oracle == shared_->oracles.end()) {
         if (shared_->oracles.size() >= PluginSubject::Shared::kMaxCached) shared_->oracles.clear();
-        oracle = shared_->oracles
-                     .emplace(oracle_key, std::make_shared<const reference::Reference>(config, seq_len))
-                     .first;
+        oracle =
+            shared_->oracles
+                .emplace(oracle_key, std::make_shared<const reference::Reference>(config, seq_len))
+                .first;
       }
       fresh.attention = oracle->second->attention_factor();
       if (cos_sin_dtype_) fresh.oracle = oracle->second;
@@ -200,8 +213,7 @@ class PreparedPluginImpl final : public PreparedPlugin {
     abi_.config.attention_factor = found->second.attention;
   }
 
-  void apply(std::int64_t position, std::span<const double> x,
-             std::span<double> y) const override {
+  void apply(std::int64_t position, std::span<const double> x, std::span<double> y) const override {
     apply_shaped(std::span(&position, 1), 1, x, y);
   }
   void apply_batch(std::span<const std::int64_t> positions, std::span<const double> x,
@@ -224,9 +236,8 @@ class PreparedPluginImpl final : public PreparedPlugin {
   std::uint64_t config_id_ = 0;
 };
 
-void PreparedPluginImpl::apply_shaped(std::span<const std::int64_t> positions,
-                                      std::int64_t heads, std::span<const double> x,
-                                      std::span<double> y) const {
+void PreparedPluginImpl::apply_shaped(std::span<const std::int64_t> positions, std::int64_t heads,
+                                      std::span<const double> x, std::span<double> y) const {
   const auto tokens = positions.size();
   const auto head_dim = static_cast<std::size_t>(abi_.config.head_dim);
   const std::size_t values = tokens * static_cast<std::size_t>(heads) * head_dim;
@@ -239,8 +250,7 @@ void PreparedPluginImpl::apply_shaped(std::span<const std::int64_t> positions,
   if (const auto failed = shared_->failures.find(hang_key_);
       failed != shared_->failures.end() && failed->second >= PluginSubject::Shared::kMaxFailures)
     throw properties::KernelFailure(fmt::format(
-        "kernel {} hung or crashed earlier on this configuration; not called again",
-        kernel_.name));
+        "kernel {} hung or crashed earlier on this configuration; not called again", kernel_.name));
 
   const std::size_t esize = dtype_size(dtype_);
   const std::size_t pairs = static_cast<std::size_t>(abi_.config.rotary_dim / 2);
@@ -285,7 +295,8 @@ void PreparedPluginImpl::apply_shaped(std::span<const std::int64_t> positions,
                                         tokens * static_cast<std::size_t>(heads), first);
   if (result.failure != CallFailure::none) {
     int& failures = shared_->failures[hang_key_];
-    failures = result.failure == CallFailure::hang ? PluginSubject::Shared::kMaxFailures : failures + 1;
+    failures =
+        result.failure == CallFailure::hang ? PluginSubject::Shared::kMaxFailures : failures + 1;
     shared_->record(failure_kind(result.failure), result.what, first);
     throw properties::KernelFailure(fmt::format("{} ({})", result.what, where));
   }
@@ -310,20 +321,28 @@ void PreparedPluginImpl::apply_shaped(std::span<const std::int64_t> positions,
 std::string default_bound(Dtype dtype, bool cos_sin_cache) {
   if (cos_sin_cache) {
     switch (dtype) {
-      case Dtype::f64: return "cache:f64";
-      case Dtype::f32: return "cache:f32";
-      case Dtype::bf16: return "cache:bf16";
-      case Dtype::f16: return "cache:f32";
+      case Dtype::f64:
+        return "cache:f64";
+      case Dtype::f32:
+        return "cache:f32";
+      case Dtype::bf16:
+        return "cache:bf16";
+      case Dtype::f16:
+        return "cache:f32";
     }
     return "";
   }
   switch (dtype) {
-    case Dtype::f64: return "f64";
-    case Dtype::f32: return "f32";
-    case Dtype::bf16: return "bf16-hf";
+    case Dtype::f64:
+      return "f64";
+    case Dtype::f32:
+      return "f32";
+    case Dtype::bf16:
+      return "bf16-hf";
     // No pipeline stores f16; the f32 pipeline's bound plus the final rounding to f16 applies
     // (properties/error_model.hpp adds it for any storage coarser than the pipeline's).
-    case Dtype::f16: return "f32";
+    case Dtype::f16:
+      return "f32";
   }
   return "";
 }
@@ -351,7 +370,8 @@ std::string PluginSubject::bound_model() const {
 PluginSubject::Support PluginSubject::support(const RopeConfig& config) const {
   Support out;
   if ((kernel_.dtypes & abi_dtype_bit(dtype_)) == 0) {
-    out.reason = fmt::format("dtype {} not in {}", dtype_name(dtype_), dtype_mask_names(kernel_.dtypes));
+    out.reason =
+        fmt::format("dtype {} not in {}", dtype_name(dtype_), dtype_mask_names(kernel_.dtypes));
     return out;
   }
   if ((kernel_.layouts & abi_layout(config.layout)) == 0) {
@@ -371,7 +391,8 @@ PluginSubject::Support PluginSubject::support(const RopeConfig& config) const {
   const AbiConfig abi(config, 0, 1.0);
   const std::string key = config_key(abi);
   std::lock_guard lock(shared_->mutex);
-  if (auto it = shared_->supports_cache.find(key); it != shared_->supports_cache.end()) return it->second;
+  if (auto it = shared_->supports_cache.find(key); it != shared_->supports_cache.end())
+    return it->second;
   std::size_t sizes[kBufferCount] = {};
   const Placed p = place(shared_->process, abi, sizes);
   WorkerRequest request;
@@ -395,7 +416,9 @@ PluginSubject::Support PluginSubject::support(const RopeConfig& config) const {
   return out;
 }
 
-bool PluginSubject::supports(const RopeConfig& config) const { return support(config).supported; }
+bool PluginSubject::supports(const RopeConfig& config) const {
+  return support(config).supported;
+}
 
 std::unique_ptr<PreparedRope> PluginSubject::prepare(const RopeConfig& config,
                                                      std::int64_t seq_len) const {
@@ -410,9 +433,11 @@ std::unique_ptr<PreparedRope> PluginSubject::prepare(const RopeConfig& config,
 KernelStats PluginSubject::take_stats() const {
   std::lock_guard lock(shared_->mutex);
   if (const std::size_t strays = shared_->process.kill_strays(); strays > 0)
-    shared_->record("stray-process", fmt::format("left {} process{} running in its worker's "
-                                                 "process group (killed)", strays,
-                                                 strays == 1 ? "" : "es"), 0);
+    shared_->record("stray-process",
+                    fmt::format("left {} process{} running in its worker's "
+                                "process group (killed)",
+                                strays, strays == 1 ? "" : "es"),
+                    0);
   KernelStats out = std::move(shared_->stats);
   shared_->stats = KernelStats{};
   return out;

@@ -25,8 +25,8 @@ struct PluginOptions {
 
 // One thing the kernel did wrong, for the report.
 struct KernelEvent {
-  std::string kind;  // "crash", "hang", "out-of-bounds", "input-write", "error", "output"
-  std::string what;  // one line, e.g. "crash (SIGSEGV) in apply at address 0x0"
+  std::string kind;           // "crash", "hang", "out-of-bounds", "input-write", "error", "output"
+  std::string what;           // one line, e.g. "crash (SIGSEGV) in apply at address 0x0"
   std::int64_t position = 0;  // first position of the batch it happened on
 };
 

@@ -1,8 +1,8 @@
 #include "kernels/plugin/position_sweep.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 #include <optional>
 #include <random>
 #include <string>
@@ -42,9 +42,8 @@ std::vector<std::int64_t> sweep_positions(std::int64_t max_position) {
   return out;
 }
 
-SweepResult position_sweep(const properties::Subject& subject,
-                           const properties::NamedConfig& named, std::int64_t max_position,
-                           std::uint64_t seed) {
+SweepResult position_sweep(const properties::Subject& subject, const properties::NamedConfig& named,
+                           std::int64_t max_position, std::uint64_t seed) {
   SweepResult result;
   properties::Finding& f = result.finding;
   f.property = kPositionSweep;
@@ -124,17 +123,18 @@ SweepResult position_sweep(const properties::Subject& subject,
                                        [](const SweepPoint& p) { return p.max_ratio > 1; });
     f.passed = false;
     f.position = *first_outside;
-    f.detail = fmt::format("within the {} bound up to position {}, outside it from position {} "
-                           "({}; {} of {} positions outside)",
-                           model, last_within, *first_outside, first_miss, outside,
-                           positions.size());
+    f.detail = fmt::format(
+        "within the {} bound up to position {}, outside it from position {} "
+        "({}; {} of {} positions outside)",
+        model, last_within, *first_outside, first_miss, outside, positions.size());
   } else {
     f.measured = worst_ratio;
     f.bound = 1;
     f.position = worst_position;
-    f.detail = fmt::format("within the {} bound at all {} positions up to {} (worst error/bound "
-                           "{:.3g} at position {})",
-                           model, positions.size(), positions.back(), worst_ratio, worst_position);
+    f.detail = fmt::format(
+        "within the {} bound at all {} positions up to {} (worst error/bound "
+        "{:.3g} at position {})",
+        model, positions.size(), positions.back(), worst_ratio, worst_position);
   }
   return result;
 }

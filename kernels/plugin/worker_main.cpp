@@ -1,5 +1,12 @@
 #include "kernels/plugin/worker_main.hpp"
 
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <ucontext.h>
+#include <unistd.h>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -7,15 +14,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <dlfcn.h>
-#include <fcntl.h>
 #include <initializer_list>
-#include <sys/mman.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 #include <thread>
-#include <ucontext.h>
-#include <unistd.h>
 
 #include "kernels/abi/ropecheck_kernel.h"
 #include "kernels/plugin/worker_protocol.hpp"
@@ -114,7 +114,8 @@ class SafeReader {
     if (wrote < 0) return false;
     std::size_t got = 0;
     while (got < static_cast<std::size_t>(wrote)) {
-      const ssize_t r = read(fds_[0], static_cast<char*>(dst) + got, static_cast<std::size_t>(wrote) - got);
+      const ssize_t r =
+          read(fds_[0], static_cast<char*>(dst) + got, static_cast<std::size_t>(wrote) - got);
       if (r <= 0) return false;
       got += static_cast<std::size_t>(r);
     }
@@ -177,9 +178,10 @@ const rc_kernel* send_table(const char* library, const rc_kernel_table* table) {
   char message[900];
   rc_kernel_table copy{};
   if (table == nullptr) {
-    std::snprintf(message, sizeof message,
-                  "plugin %s: %s(%u) returned NULL: the plugin does not serve kernel ABI version %u",
-                  library, RC_KERNEL_ENTRY_SYMBOL, RC_KERNEL_ABI_VERSION, RC_KERNEL_ABI_VERSION);
+    std::snprintf(
+        message, sizeof message,
+        "plugin %s: %s(%u) returned NULL: the plugin does not serve kernel ABI version %u", library,
+        RC_KERNEL_ENTRY_SYMBOL, RC_KERNEL_ABI_VERSION, RC_KERNEL_ABI_VERSION);
     load_error(message);
   }
   if (!reader.copy(&copy, table, sizeof copy)) {
@@ -220,11 +222,13 @@ const rc_kernel* send_table(const char* library, const rc_kernel_table* table) {
     r.reply = WorkerReply::kernel;
     r.code = static_cast<std::int32_t>(i);
     WorkerKernelRecord& rec = r.record;
-    rec.has_name = k.name != nullptr && reader.string(k.name, rec.name, sizeof rec.name, rec.name_cut);
-    rec.has_description = k.description != nullptr &&
-                          reader.string(k.description, rec.description, sizeof rec.description,
-                                        rec.description_cut);
-    rec.has_bound = k.bound != nullptr && reader.string(k.bound, rec.bound, sizeof rec.bound, rec.bound_cut);
+    rec.has_name =
+        k.name != nullptr && reader.string(k.name, rec.name, sizeof rec.name, rec.name_cut);
+    rec.has_description =
+        k.description != nullptr &&
+        reader.string(k.description, rec.description, sizeof rec.description, rec.description_cut);
+    rec.has_bound =
+        k.bound != nullptr && reader.string(k.bound, rec.bound, sizeof rec.bound, rec.bound_cut);
     // A pointer the reader could not follow is reported as present but unreadable.
     if (k.name != nullptr && !rec.has_name) rec.name_cut = 2;
     if (k.description != nullptr && !rec.has_description) rec.description_cut = 2;
@@ -267,11 +271,16 @@ void map_arena(int fd, std::size_t capacity) {
 
 void set_stage_word(WorkerStage stage) {
   g.stage = stage;
-  if (g.data != nullptr) *reinterpret_cast<volatile std::uint32_t*>(g.data) = static_cast<std::uint32_t>(stage);
+  if (g.data != nullptr)
+    *reinterpret_cast<volatile std::uint32_t*>(g.data) = static_cast<std::uint32_t>(stage);
 }
 
-std::size_t page_floor(std::size_t v) { return v / g.page * g.page; }
-std::size_t page_ceil(std::size_t v) { return (v + g.page - 1) / g.page * g.page; }
+std::size_t page_floor(std::size_t v) {
+  return v / g.page * g.page;
+}
+std::size_t page_ceil(std::size_t v) {
+  return (v + g.page - 1) / g.page * g.page;
+}
 
 // Opens exactly the pages of this call's arrays: inputs read-only, y read-write; every other
 // page of the data area (the guards) stays PROT_NONE. The previous call's pages are closed first.
@@ -286,18 +295,21 @@ bool open_buffers(const WorkerRequest& req) {
   static std::size_t last_capacity = 0;
   if (last_capacity == g.capacity && std::memcmp(last, req.buffers, sizeof last) == 0) return true;
   for (std::uint32_t i = 0; i < kBufferCount; ++i) {
-    if (g_open.end[i] > g_open.begin[i]) mprotect(g.data + g_open.begin[i], g_open.end[i] - g_open.begin[i], PROT_NONE);
+    if (g_open.end[i] > g_open.begin[i])
+      mprotect(g.data + g_open.begin[i], g_open.end[i] - g_open.begin[i], PROT_NONE);
     g_open.begin[i] = g_open.end[i] = 0;
   }
   last_capacity = 0;
   for (std::uint32_t i = 0; i < kBufferCount; ++i) {
     const WorkerBuffer& b = req.buffers[i];
     if (b.size == 0) continue;
-    if (b.offset < 2 * g.page || b.offset + b.size > g.capacity || b.offset + b.size < b.offset) return false;
+    if (b.offset < 2 * g.page || b.offset + b.size > g.capacity || b.offset + b.size < b.offset)
+      return false;
     g_open.begin[i] = page_floor(b.offset);
     g_open.end[i] = page_ceil(b.offset + b.size);
     const int prot = i == kYBuffer ? PROT_READ | PROT_WRITE : PROT_READ;
-    if (mprotect(g.data + g_open.begin[i], g_open.end[i] - g_open.begin[i], prot) != 0) return false;
+    if (mprotect(g.data + g_open.begin[i], g_open.end[i] - g_open.begin[i], prot) != 0)
+      return false;
   }
   if (req.buffers[kConfigBuffer].size < sizeof(rc_rope_config)) return false;
   std::memcpy(last, req.buffers, sizeof last);
@@ -305,7 +317,9 @@ bool open_buffers(const WorkerRequest& req) {
   return true;
 }
 
-const void* at(const WorkerBuffer& b) { return b.size ? g.data + b.offset : nullptr; }
+const void* at(const WorkerBuffer& b) {
+  return b.size ? g.data + b.offset : nullptr;
+}
 
 // Receives one request, and the descriptor a map request carries.
 bool receive(WorkerRequest& req, int& fd) {
@@ -405,7 +419,8 @@ bool receive(WorkerRequest& req, int& fd) {
 
 int worker_main(int argc, char** argv) {
   if (argc != 5) {
-    std::fprintf(stderr, "%s is started by ropecheck, not by hand\n", argc > 0 ? argv[0] : "worker");
+    std::fprintf(stderr, "%s is started by ropecheck, not by hand\n",
+                 argc > 0 ? argv[0] : "worker");
     return 2;
   }
   // Die with ropecheck (argv[4] is its process id); if it is already gone, there is nobody to

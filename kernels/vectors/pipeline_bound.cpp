@@ -43,8 +43,9 @@ std::string accepted_bounds(Dtype dtype) {
   std::string out = "exact";
   for (const PipelineDescription& p : all_pipelines())
     if (p.dtype == dtype) out += ", " + std::string(p.name);
-  return out + ", cache:f64, cache:f32, cache:bf16, cache:f16 (a kernel fed the correctly rounded "
-               "cos/sin cache, rotating in that arithmetic) (or --max-ulp N)";
+  return out +
+         ", cache:f64, cache:f32, cache:bf16, cache:f16 (a kernel fed the correctly rounded "
+         "cos/sin cache, rotating in that arithmetic) (or --max-ulp N)";
 }
 
 GradeBound pipeline_bound(const VectorSet& set, const std::string& pipeline) {
@@ -56,13 +57,15 @@ GradeBound pipeline_bound(const VectorSet& set, const std::string& pipeline) {
         bounds, "cos/sin cache, rotation in " + std::string(precision_name(cache->rotation)));
   }
   if (!properties::has_error_model(pipeline))
-    throw ConfigError("--bound", fmt::format("unknown bound \"{}\"; accepted for these {} "
-                                             "vectors: {}", pipeline, dtype_name(set.dtype),
-                                             accepted_bounds(set.dtype)));
+    throw ConfigError("--bound",
+                      fmt::format("unknown bound \"{}\"; accepted for these {} "
+                                  "vectors: {}",
+                                  pipeline, dtype_name(set.dtype), accepted_bounds(set.dtype)));
   const PipelineDescription& info = find_pipeline(pipeline);
   if (info.dtype != set.dtype)
     throw ConfigError("--bound", fmt::format("pipeline {} stores {} but the vectors are {}; "
-                                             "accepted: {}", pipeline, dtype_name(info.dtype),
+                                             "accepted: {}",
+                                             pipeline, dtype_name(info.dtype),
                                              dtype_name(set.dtype), accepted_bounds(set.dtype)));
   const reference::Reference oracle(set.config, set.seq_len);
   auto bounds = std::make_shared<const properties::PairBounds>(pipeline, set.config, set.seq_len,

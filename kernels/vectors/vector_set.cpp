@@ -7,11 +7,11 @@
 #include <cstdlib>
 #include <functional>
 
-#include "core/json_numbers.hpp"
 #include "core/config_error.hpp"
 #include "core/hf_config.hpp"
 #include "core/hf_config_report.hpp"
 #include "core/json_input.hpp"
+#include "core/json_numbers.hpp"
 #include "kernels/vectors/input_draw.hpp"
 #include "reference/reference.hpp"
 
@@ -22,21 +22,20 @@ constexpr std::int64_t kPositionLimit = std::int64_t{1} << 53;
 
 // A normalized summary of the parsed configuration, so a consumer need not read HF keys.
 std::string rope_summary(const RopeConfig& config, double attention_factor) {
-  const nlohmann::ordered_json rope = {
-      {"head_dim", config.head_dim},
-      {"rotary_dim", config.rotary_dim},
-      {"rope_theta", config.base},
-      {"layout", layout_name(config.layout)},
-      {"rope_type", rope_type_name(config.scaling.type)},
-      {"factor", config.scaling.factor},
-      {"attention_factor", attention_factor},
-      {"attention_factor_hex", hex_float(attention_factor)}};
+  const nlohmann::ordered_json rope = {{"head_dim", config.head_dim},
+                                       {"rotary_dim", config.rotary_dim},
+                                       {"rope_theta", config.base},
+                                       {"layout", layout_name(config.layout)},
+                                       {"rope_type", rope_type_name(config.scaling.type)},
+                                       {"factor", config.scaling.factor},
+                                       {"attention_factor", attention_factor},
+                                       {"attention_factor_hex", hex_float(attention_factor)}};
   return rope.dump();
 }
 
 std::map<std::string, std::string> make_metadata(const VectorSpec& spec,
-                                                 const ResolvedRope& resolved,
-                                                 std::int64_t seq_len, double attention_factor) {
+                                                 const ResolvedRope& resolved, std::int64_t seq_len,
+                                                 double attention_factor) {
   const RopeConfig& config = resolved.config;
   std::map<std::string, std::string> metadata = {
       {"ropecheck_vectors", std::string(kVectorsVersion)},
@@ -48,8 +47,9 @@ std::map<std::string, std::string> make_metadata(const VectorSpec& spec,
       {"seq_len", std::to_string(seq_len)},
       {"seed", std::to_string(spec.seed)},
       {"positions_spec", spec.positions_spec},
-      {"expected", "the exact RoPE of x, correctly rounded to dtype (nearest, ties to even): "
-                   "|expected - exact| <= 0.5 ulp"}};
+      {"expected",
+       "the exact RoPE of x, correctly rounded to dtype (nearest, ties to even): "
+       "|expected - exact| <= 0.5 ulp"}};
   if (!spec.preset.empty()) metadata["preset"] = spec.preset;
   return metadata;
 }
@@ -60,8 +60,8 @@ std::size_t checked_values(std::size_t tokens, std::int64_t heads, int head_dim,
       std::vector<std::int64_t>{static_cast<std::int64_t>(tokens), heads, head_dim}, 1);
   if (!size || *size > kMaxVectorValues)
     throw ConfigError(what, fmt::format("{} tokens x {} heads x {} channels is more than the {} "
-                                        "values a vector set may hold", tokens, heads, head_dim,
-                                        kMaxVectorValues));
+                                        "values a vector set may hold",
+                                        tokens, heads, head_dim, kMaxVectorValues));
   return static_cast<std::size_t>(*size);
 }
 
@@ -77,9 +77,9 @@ void check_tensor(const Tensor* tensor, const std::string& tensor_name, TensorDt
                   const std::vector<std::int64_t>& shape, const std::string& name) {
   if (!tensor) throw ConfigError(name, fmt::format("vector set lacks tensor '{}'", tensor_name));
   if (tensor->dtype != dtype)
-    throw ConfigError(name, fmt::format("tensor '{}' is {} but the set's dtype needs {}",
-                                        tensor_name, tensor_dtype_name(tensor->dtype),
-                                        tensor_dtype_name(dtype)));
+    throw ConfigError(name,
+                      fmt::format("tensor '{}' is {} but the set's dtype needs {}", tensor_name,
+                                  tensor_dtype_name(tensor->dtype), tensor_dtype_name(dtype)));
   if (tensor->shape != shape)
     throw ConfigError(name, fmt::format("tensor '{}' has shape {}; expected {}", tensor_name,
                                         shape_text(tensor->shape), shape_text(shape)));
@@ -125,10 +125,9 @@ VectorSet build_vectors(const VectorSpec& spec,
   for (const std::int64_t position : spec.positions)
     if (position < 0 || position >= kPositionLimit)
       throw ConfigError("--positions", fmt::format("{} is outside [0, 2^53)", position));
-  if (spec.seq_len && *spec.seq_len < 1)
-    throw ConfigError("--seq-len", "must be at least 1");
-  const std::size_t count = checked_values(spec.positions.size(), spec.heads,
-                                           set.config.head_dim, "--positions");
+  if (spec.seq_len && *spec.seq_len < 1) throw ConfigError("--seq-len", "must be at least 1");
+  const std::size_t count =
+      checked_values(spec.positions.size(), spec.heads, set.config.head_dim, "--positions");
   const std::int64_t max_position = *std::max_element(spec.positions.begin(), spec.positions.end());
   const std::int64_t seq_len = effective_seq_len(max_position, spec.seq_len);
 
@@ -142,8 +141,8 @@ VectorSet build_vectors(const VectorSpec& spec,
   const auto width = static_cast<std::size_t>(set.config.head_dim);
   for (std::size_t row = 0; row < count / width; ++row) {
     const std::int64_t position = set.positions[row / static_cast<std::size_t>(spec.heads)];
-    oracle.apply(position, std::span<const double>(set.x).subspan(row * width, width),
-                 spec.dtype, std::span<double>(set.expected).subspan(row * width, width));
+    oracle.apply(position, std::span<const double>(set.x).subspan(row * width, width), spec.dtype,
+                 std::span<double>(set.expected).subspan(row * width, width));
   }
   set.metadata = make_metadata(spec, resolved, seq_len, oracle.attention_factor());
   return set;
@@ -152,9 +151,8 @@ VectorSet build_vectors(const VectorSpec& spec,
 }  // namespace
 
 VectorSet generate_vectors(const VectorSpec& spec) {
-  return build_vectors(spec, [&](std::size_t count) {
-    return draw_inputs(spec.dtype, count, spec.seed);
-  });
+  return build_vectors(
+      spec, [&](std::size_t count) { return draw_inputs(spec.dtype, count, spec.seed); });
 }
 
 VectorSet vectors_from_inputs(const VectorSpec& spec, std::vector<double> x) {
@@ -170,13 +168,14 @@ VectorSet vectors_from_inputs(const VectorSpec& spec, std::vector<double> x) {
   });
 }
 
-VectorSet assemble_vector_set(const std::map<std::string, std::string>& metadata,
-                              const Tensor* x, const Tensor* positions, const Tensor* expected,
+VectorSet assemble_vector_set(const std::map<std::string, std::string>& metadata, const Tensor* x,
+                              const Tensor* positions, const Tensor* expected,
                               const std::string& name) {
   const std::string& version = required(metadata, "ropecheck_vectors", name);
   if (version != kVectorsVersion)
     throw ConfigError(name, fmt::format("vector set version \"{}\" is not supported; accepted: "
-                                        "\"{}\"", version, kVectorsVersion));
+                                        "\"{}\"",
+                                        version, kVectorsVersion));
   VectorSet set;
   set.metadata = metadata;
   const std::string& dtype = required(metadata, "dtype", name);
@@ -190,8 +189,8 @@ VectorSet assemble_vector_set(const std::map<std::string, std::string>& metadata
   errno = 0;
   set.seq_len = std::strtoll(seq_len.c_str(), &end, 10);
   if (seq_len.empty() || *end != '\0' || errno != 0 || set.seq_len < 1)
-    throw ConfigError(name, fmt::format("metadata seq_len \"{}\" is not a positive integer",
-                                        seq_len));
+    throw ConfigError(name,
+                      fmt::format("metadata seq_len \"{}\" is not a positive integer", seq_len));
   const auto layer = metadata.find("layer_type");
   try {
     set.config =
@@ -205,8 +204,7 @@ VectorSet assemble_vector_set(const std::map<std::string, std::string>& metadata
     throw ConfigError(name, fmt::format("tensor 'x' has shape {}; expected [tokens, heads, {}]",
                                         shape_text(x->shape), set.config.head_dim));
   if (x->shape[1] < 1 || x->shape[1] > 4096)
-    throw ConfigError(name, fmt::format("tensor 'x' has {} heads; accepted: 1..4096",
-                                        x->shape[1]));
+    throw ConfigError(name, fmt::format("tensor 'x' has {} heads; accepted: 1..4096", x->shape[1]));
   if (x->shape[0] < 1)
     throw ConfigError(name, "tensor 'x' holds 0 tokens; a vector set needs at least one");
   checked_values(static_cast<std::size_t>(x->shape[0]), x->shape[1], set.config.head_dim, name);

@@ -25,7 +25,7 @@ inline constexpr std::size_t kMaxVectorValues = std::size_t{1} << 24;
 struct VectorSpec {
   nlohmann::json config;  // Hugging Face-style keys plus "layout"
   std::string layer_type = "full_attention";
-  std::string preset;     // the preset's name, empty when the config came from elsewhere
+  std::string preset;  // the preset's name, empty when the config came from elsewhere
   Dtype dtype = Dtype::f32;
   std::string positions_spec;
   std::vector<std::int64_t> positions;  // ascending, in [0, 2^53)
@@ -39,7 +39,7 @@ struct VectorSet {
   std::map<std::string, std::string> metadata;  // spec/vectors.md §Metadata
   RopeConfig config;
   Dtype dtype = Dtype::f32;
-  std::int64_t seq_len = 1;             // for dynamic NTK and LongRoPE (metadata "seq_len")
+  std::int64_t seq_len = 1;  // for dynamic NTK and LongRoPE (metadata "seq_len")
   int heads = 0;
   std::vector<std::int64_t> positions;  // [tokens]
   std::vector<double> x;                // [tokens, heads, head_dim], row-major
@@ -62,8 +62,8 @@ VectorSet vectors_from_inputs(const VectorSpec& spec, std::vector<double> x);
 // Rebuilds a set from metadata and tensors read from a file, checking that they agree (version,
 // dtype, config, shapes, positions); throws ConfigError(`name`, what is wrong). Null tensors are
 // reported as missing.
-VectorSet assemble_vector_set(const std::map<std::string, std::string>& metadata,
-                              const Tensor* x, const Tensor* positions, const Tensor* expected,
+VectorSet assemble_vector_set(const std::map<std::string, std::string>& metadata, const Tensor* x,
+                              const Tensor* positions, const Tensor* expected,
                               const std::string& name);
 
 }  // namespace ropecheck::vectors

@@ -59,7 +59,8 @@ TEST(CheckReport, JUnitHasOneTestcasePerPropertyAndConfig) {
   EXPECT_NE(xml.find("<system-out>band"), std::string::npos) << xml;
   EXPECT_NE(xml.find("[2^20,2^24)  1"), std::string::npos) << xml;
   EXPECT_NE(xml.find("crash (SIGSEGV) &amp; &quot;more&quot;"), std::string::npos) << xml;
-  EXPECT_NE(xml.find("<skipped message=\"not applicable: rope_type longrope not supported\"/>"), std::string::npos);
+  EXPECT_NE(xml.find("<skipped message=\"not applicable: rope_type longrope not supported\"/>"),
+            std::string::npos);
   EXPECT_NE(xml.find("lib&lt;x&gt;.so"), std::string::npos);
 }
 

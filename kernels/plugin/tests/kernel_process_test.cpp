@@ -27,7 +27,7 @@ struct Outcome {
 
 // Applies kernel `name` of the broken plugin to one row at `position`.
 Outcome run_broken(const std::string& name, std::int64_t position,
-               std::chrono::milliseconds timeout = 10000ms) {
+                   std::chrono::milliseconds timeout = 10000ms) {
   const auto lib = PluginLibrary::open(BROKEN_PLUGIN, with_timeout(timeout));
   PluginSubject subject(lib, lib->kernel(name), Dtype::f32, {""});
   const RopeConfig config = find_preset("llama-2-7b").rope;
@@ -63,7 +63,8 @@ TEST(KernelProcess, HangIsKilledAfterTheTimeoutAndNotRetried) {
     subject.prepare(config, 10)->apply(3, x, y);
     FAIL() << "no failure";
   } catch (const properties::KernelFailure& failure) {
-    EXPECT_TRUE(contains(failure.what(), "hang in apply(): no answer within 300 ms")) << failure.what();
+    EXPECT_TRUE(contains(failure.what(), "hang in apply(): no answer within 300 ms"))
+        << failure.what();
   }
   EXPECT_GE(std::chrono::steady_clock::now() - start, 300ms);
   // The same configuration (any length) fails at once instead of waiting again.
@@ -75,8 +76,9 @@ TEST(KernelProcess, HangIsKilledAfterTheTimeoutAndNotRetried) {
 
 TEST(KernelProcess, WriteJustPastTheOutputHitsTheGuardPage) {
   const Outcome run = run_broken("overflow_by_one", 7);
-  EXPECT_TRUE(contains(run.failure, "out-of-bounds write past the end of y (byte 0 after its "
-                                    "last one, in the guard page) in apply()"))
+  EXPECT_TRUE(contains(run.failure,
+                       "out-of-bounds write past the end of y (byte 0 after its "
+                       "last one, in the guard page) in apply()"))
       << run.failure;
   EXPECT_EQ(run.stats.event_counts.at("out-of-bounds"), 1u);
 }
@@ -95,8 +97,10 @@ TEST(KernelProcess, WritingTheInputIsCaught) {
 
 TEST(KernelProcess, ErrorReturnCarriesTheKernelsMessage) {
   const Outcome run = run_broken("error_far", (1 << 20) + 1);
-  EXPECT_TRUE(contains(run.failure, "apply returned 3 (RC_ERROR_INTERNAL): the kernel says: "
-                                    "position 1048577 is past this kernel's table")) << run.failure;
+  EXPECT_TRUE(contains(run.failure,
+                       "apply returned 3 (RC_ERROR_INTERNAL): the kernel says: "
+                       "position 1048577 is past this kernel's table"))
+      << run.failure;
   EXPECT_TRUE(run_broken("error_far", 5).failure.empty());
 }
 

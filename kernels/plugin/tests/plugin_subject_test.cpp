@@ -50,13 +50,15 @@ TEST(PluginSubject, ComputedKernelIsWithinOneUlpOfTheReference) {
     const reference::Reference oracle(config, 100000);
     const auto prepared = subject.prepare(config, 100000);
     std::vector<double> x(static_cast<std::size_t>(config.head_dim));
-    for (std::size_t j = 0; j < x.size(); ++j) x[j] = std::ldexp(static_cast<double>(j % 7) - 3, -2);
+    for (std::size_t j = 0; j < x.size(); ++j)
+      x[j] = std::ldexp(static_cast<double>(j % 7) - 3, -2);
     for (std::int64_t m : {0, 3, 4096, 99999}) {
       std::vector<double> got(x.size()), want(x.size());
       prepared->apply(m, x, got);
       oracle.apply(m, x, Dtype::f32, want);
       for (std::size_t j = 0; j < x.size(); ++j)
-        EXPECT_LE(std::abs(got[j] - want[j]), std::ldexp(1.0, -23) * std::max(1.0, std::abs(want[j])))
+        EXPECT_LE(std::abs(got[j] - want[j]),
+                  std::ldexp(1.0, -23) * std::max(1.0, std::abs(want[j])))
             << preset << " m=" << m << " j=" << j;
     }
   }

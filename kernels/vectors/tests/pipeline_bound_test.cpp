@@ -33,13 +33,13 @@ std::vector<double> registry_outputs(const VectorSet& set, const std::string& im
   return apply_rows(find_implementation(impl), set.config, row_positions, set.x, set.seq_len);
 }
 
-const nlohmann::json kPartial = {{"head_dim", 16}, {"partial_rotary_factor", 0.5},
-                                 {"rope_theta", 500000.0}, {"layout", "half"}};
+const nlohmann::json kPartial = {
+    {"head_dim", 16}, {"partial_rotary_factor", 0.5}, {"rope_theta", 500000.0}, {"layout", "half"}};
 
 TEST(PipelineBound, RegistryOutputsMeetTheirOwnPipelinesBound) {
-  for (const auto& [dtype, pipeline] : {std::pair{Dtype::f32, "f32"},
-                                        std::pair{Dtype::bf16, "bf16-hf"},
-                                        std::pair{Dtype::f64, "f64"}}) {
+  for (const auto& [dtype, pipeline] :
+       {std::pair{Dtype::f32, "f32"}, std::pair{Dtype::bf16, "bf16-hf"},
+        std::pair{Dtype::f64, "f64"}}) {
     const VectorSet set = make_set(dtype, kPartial);
     const std::vector<double> y = registry_outputs(set, std::string("elementwise:") + pipeline);
     const GradeReport report = grade_outputs(set, y, pipeline_bound(set, pipeline));
@@ -71,8 +71,7 @@ TEST(PipelineBound, RefusesUnknownNamesAndOtherDtypes) {
                       "pipeline f32 stores f32 but the vectors are bf16; accepted: exact, bf16-hf");
   expect_config_error([&] { pipeline_bound(bf16, "nope"); }, "--bound", "unknown bound \"nope\"");
   const VectorSet f16 = make_set(Dtype::f16, kPartial);
-  expect_config_error([&] { pipeline_bound(f16, "f32"); }, "--bound",
-                      "accepted: exact, cache:f64");
+  expect_config_error([&] { pipeline_bound(f16, "f32"); }, "--bound", "accepted: exact, cache:f64");
   expect_config_error([&] { pipeline_bound(f16, "cache:f8"); }, "--bound",
                       "unknown rotation arithmetic \"f8\"");
 }

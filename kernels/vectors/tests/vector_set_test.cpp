@@ -1,10 +1,10 @@
 // Generating golden vector sets with the reference, and reading them back from both layouts.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 #include "kernels/vectors/file_bytes.hpp"
 #include "kernels/vectors/npy.hpp"
@@ -47,7 +47,8 @@ class TempDir {
 void write_files(const std::string& dir,
                  const std::vector<std::pair<std::string, std::string>>& files) {
   fs::create_directories(dir);
-  for (const auto& [name, bytes] : files) std::ofstream(fs::path(dir) / name, std::ios::binary) << bytes;
+  for (const auto& [name, bytes] : files)
+    std::ofstream(fs::path(dir) / name, std::ios::binary) << bytes;
 }
 
 void expect_same_set(const VectorSet& a, const VectorSet& b) {
@@ -131,8 +132,11 @@ TEST(VectorsFromInputs, GivenTheDrawnInputsItIsTheGeneratedSet) {
 TEST(VectorsFromInputs, RejectsAWrongCountAndValuesOutsideTheDtype) {
   const VectorSpec spec = small_spec(Dtype::bf16);
   std::vector<double> x = generate_vectors(spec).x;
-  expect_config_error([&] { vectors_from_inputs(spec, {x.begin(), x.end() - 1}); }, "x",
-                      "holds 95 values");
+  expect_config_error(
+      [&] {
+        vectors_from_inputs(spec, {x.begin(), x.end() - 1});
+      },
+      "x", "holds 95 values");
   x[5] = 0.1;  // not a bf16 value
   expect_config_error([&] { vectors_from_inputs(spec, x); }, "x", "flat index 5");
   x[5] = NAN;
@@ -168,10 +172,12 @@ TEST(VectorFiles, ReadsOutputsAndRejectsMismatches) {
   EXPECT_EQ(read_outputs(write("y.npy", write_npy(y)), set), set.expected);
   const std::string no_y = write("no_y.safetensors", write_safetensors({{{"z", y}}, {}}));
   expect_config_error([&] { read_outputs(no_y, set); }, no_y, "no tensor 'y'");
-  const std::string f32 = write("f32.npy", write_npy(float_tensor(Dtype::f32, set.shape(),
-                                                                 set.expected)));
-  expect_config_error([&] { read_outputs(f32, set); }, f32, "outputs are f32 but the vectors are bf16");
-  const std::string flat = write("flat.npy", write_npy(float_tensor(Dtype::bf16, {96}, set.expected)));
+  const std::string f32 =
+      write("f32.npy", write_npy(float_tensor(Dtype::f32, set.shape(), set.expected)));
+  expect_config_error([&] { read_outputs(f32, set); }, f32,
+                      "outputs are f32 but the vectors are bf16");
+  const std::string flat =
+      write("flat.npy", write_npy(float_tensor(Dtype::bf16, {96}, set.expected)));
   expect_config_error([&] { read_outputs(flat, set); }, flat, "shape [96]");
   const std::string missing = dir / "missing.npy";
   expect_config_error([&] { read_outputs(missing, set); }, missing, "no such file");
@@ -205,11 +211,14 @@ TEST(VectorFiles, RejectsSetsThatDisagreeWithThemselves) {
   metadata["config"] = R"({"head_dim": 8, "rope_theta": 0.5})";
   rejects({tensors, metadata}, "metadata config: rope_theta");
   rejects({{{"x", x}, {"expected", x}}, set.metadata}, "lacks tensor 'positions'");
-  rejects({{{"x", x}, {"positions", positions}, {"expected", int64_tensor({1}, std::vector<std::int64_t>{0})}},
+  rejects({{{"x", x},
+            {"positions", positions},
+            {"expected", int64_tensor({1}, std::vector<std::int64_t>{0})}},
            set.metadata},
           "tensor 'expected' is i64");
   const Tensor f16 = float_tensor(Dtype::f16, set.shape(), std::vector<double>(set.x.size()));
-  rejects({{{"x", f16}, {"positions", positions}, {"expected", x}}, set.metadata}, "tensor 'x' is f16");
+  rejects({{{"x", f16}, {"positions", positions}, {"expected", x}}, set.metadata},
+          "tensor 'x' is f16");
   const Tensor wide = float_tensor(Dtype::f32, {4, 3, 4}, std::vector<double>(48));
   rejects({{{"x", wide}, {"positions", positions}, {"expected", wide}}, set.metadata},
           "expected [tokens, heads, 8]");
