@@ -145,36 +145,85 @@ void measure_exact(const Context& ctx, std::size_t k, std::int64_t m, std::span<
     if (position_max > o.thresholds[t] && !r.first_exceeding[t]) r.first_exceeding[t] = m;
 }
 
-// The implementations' outputs for the unit input at positions base .. base + n - 1, one
-// apply_batch call each: ys[k] holds n rows.
-void pipeline_rows(const Context& ctx, std::int64_t base, std::size_t n,
-                   std::vector<std::int64_t>& positions, std::vector<std::vector<double>>& ys) {
-  const auto dim = static_cast<std::size_t>(ctx.options.config.head_dim);
-  positions.resize(n);
-  for (std::size_t j = 0; j < n; ++j) positions[j] = base + static_cast<std::int64_t>(j);
-  const std::span<const double> x(ctx.unit_rows.data(), n * dim);
-  for (std::size_t k = 0; k < ctx.prepared.size(); ++k)
-    ctx.prepared[k]->apply_batch(positions, x, std::span<double>(ys[k].data(), n * dim));
+// One implementation's outputs for the unit input at the positions of a batch, one apply_batch
+// call per batch for the positions whose computed position (PreparedRope::computed_position)
+// differs from the one before: a run of positions the implementation cannot tell apart (f32
+// positions above 2^24) shares one row. Row 0 carries the previous batch's last row.
+class PipelineRows {
+ public:
+  PipelineRows(const Context& ctx, const PreparedRope& rope)
+      : rope_(rope),
+        unit_rows_(ctx.unit_rows),
+        share_(ctx.options.share_rows),
+        dim_(static_cast<std::size_t>(ctx.options.config.head_dim)),
+        rows_(dim_ * static_cast<std::size_t>(ctx.batch + 1)) {}
+
+  // Computes the rows of positions base .. base + n - 1 (consecutive calls continue the run).
+  void fill(std::int64_t base, std::size_t n) {
+    // The previous batch's last row becomes row 0 (read by this batch's first positions when
+    // they continue its run).
+    if (!row_of_.empty() && row_of_.back() != 0)
+      std::copy_n(rows_.begin() + static_cast<std::ptrdiff_t>(row_of_.back() * dim_), dim_,
+                  rows_.begin());
+    distinct_.clear();
+    row_of_.resize(n);
+    for (std::size_t j = 0; j < n; ++j) {
+      const double key = rope_.computed_position(base + static_cast<std::int64_t>(j));
+      if (share_ && have_key_ && key == key_) {
+        row_of_[j] = j == 0 ? 0 : row_of_[j - 1];
+      } else {
+        distinct_.push_back(base + static_cast<std::int64_t>(j));
+        row_of_[j] = distinct_.size();
+      }
+      key_ = key;
+      have_key_ = true;
+    }
+    const std::size_t count = distinct_.size();
+    rope_.apply_batch(distinct_, std::span<const double>(unit_rows_.data(), count * dim_),
+                      std::span<double>(rows_.data() + dim_, count * dim_));
+    evaluated_ += count;
+  }
+  // The row of the j-th position of the last fill (valid until the next fill).
+  std::span<const double> row(std::size_t j) const {
+    return std::span<const double>(rows_.data() + row_of_[j] * dim_, dim_);
+  }
+  std::uint64_t evaluated() const { return evaluated_; }
+
+ private:
+  const PreparedRope& rope_;
+  const std::vector<double>& unit_rows_;
+  bool share_;
+  std::size_t dim_;
+  std::vector<double> rows_;
+  std::vector<std::size_t> row_of_;
+  std::vector<std::int64_t> distinct_;
+  double key_ = 0;
+  bool have_key_ = false;
+  std::uint64_t evaluated_ = 0;
+};
+
+std::vector<PipelineRows> rows_for(const Context& ctx) {
+  std::vector<PipelineRows> rows;
+  for (const auto& p : ctx.prepared) rows.emplace_back(ctx, *p);
+  return rows;
 }
 
 void scan_chunk_exact(const Context& ctx, ExhaustivePart& part) {
-  const auto dim = static_cast<std::size_t>(ctx.options.config.head_dim);
   ExactRow row(ctx.options.config);
-  std::vector<std::vector<double>> ys(
-      ctx.prepared.size(), std::vector<double>(dim * static_cast<std::size_t>(ctx.batch)));
-  std::vector<std::int64_t> positions;
+  std::vector<PipelineRows> ys = rows_for(ctx);
   for (std::int64_t base = part.first; base <= part.last; base += ctx.batch) {
     const auto n = static_cast<std::size_t>(std::min(ctx.batch, part.last - base + 1));
-    pipeline_rows(ctx, base, n, positions, ys);
+    for (PipelineRows& y : ys) y.fill(base, n);
     for (std::size_t j = 0; j < n; ++j) {
-      const std::int64_t m = positions[j];
+      const std::int64_t m = base + static_cast<std::int64_t>(j);
       row.fill(ctx, m, part);
       for (std::size_t k = 0; k < ctx.prepared.size(); ++k)
-        measure_exact(ctx, k, m, std::span<const double>(ys[k].data() + j * dim, dim), row, part);
+        measure_exact(ctx, k, m, ys[k].row(j), row, part);
       part.evaluations += static_cast<std::uint64_t>(ctx.options.config.pairs());
       part.exact_positions += 1;
     }
   }
+  for (const PipelineRows& y : ys) part.pipeline_rows += y.evaluated();
 }
 
 // Scratch of the incremental path, one per chunk.
@@ -258,7 +307,6 @@ __attribute__((target_clones("avx2", "default"))) bool measure_certain(
 // them goes through measure_exact.
 void scan_chunk_incremental(const Context& ctx, ExhaustivePart& part) {
   const RopeConfig& conf = ctx.options.config;
-  const auto dim = static_cast<std::size_t>(conf.head_dim);
   const int pairs = conf.pairs();
   reference::CoefficientScan scan(*ctx.scan);
   scan.start(part.first);
@@ -266,18 +314,16 @@ void scan_chunk_incremental(const Context& ctx, ExhaustivePart& part) {
   FastScratch scratch(pairs);
   ExactRow row(conf);
   std::vector<double> c(static_cast<std::size_t>(pairs)), s(c.size());
-  std::vector<std::vector<double>> ys(
-      ctx.prepared.size(), std::vector<double>(dim * static_cast<std::size_t>(ctx.batch)));
-  std::vector<std::int64_t> positions;
+  std::vector<PipelineRows> ys = rows_for(ctx);
   for (std::int64_t base = part.first; base <= part.last; base += ctx.batch) {
     const auto n = static_cast<std::size_t>(std::min(ctx.batch, part.last - base + 1));
-    pipeline_rows(ctx, base, n, positions, ys);
+    for (PipelineRows& y : ys) y.fill(base, n);
     for (std::size_t j = 0; j < n; ++j) {
-      const std::int64_t m = positions[j];
+      const std::int64_t m = base + static_cast<std::int64_t>(j);
       scan.next(c.data(), s.data());
       bool exact = false;
       for (std::size_t k = 0; k < ctx.prepared.size(); ++k) {
-        const std::span<const double> y(ys[k].data() + j * dim, dim);
+        const std::span<const double> y = ys[k].row(j);
         // Position 0 goes the per-position way: there the reference's exact rules (phi = 0)
         // apply and its MPFR count must be the same.
         if (m != 0 && measure_certain(ctx, k, m, y, c.data(), s.data(), bound, scratch, part))
@@ -290,6 +336,7 @@ void scan_chunk_incremental(const Context& ctx, ExhaustivePart& part) {
       part.evaluations += static_cast<std::uint64_t>(pairs);
     }
   }
+  for (const PipelineRows& y : ys) part.pipeline_rows += y.evaluated();
 }
 
 void scan_chunk(const Context& ctx, ExhaustivePart& part) {
@@ -317,6 +364,7 @@ void merge_into(ExhaustivePart& into, const ExhaustivePart& p) {
   into.refined += p.refined;
   into.undecided += p.undecided;
   into.exact_positions += p.exact_positions;
+  into.pipeline_rows += p.pipeline_rows;
 }
 
 }  // namespace

@@ -39,6 +39,10 @@ struct ExhaustiveOptions {
   // against the per-position path's (false: the per-position path alone, for cross-checks).
   // Never changes a result.
   bool incremental = true;
+  // Run each implementation once per run of positions with equal computed positions
+  // (PreparedRope::computed_position) and share the row (false: once per position, for
+  // cross-checks). Never changes a result.
+  bool share_rows = true;
   // What to scan instead of the registry's implementations (plugin kernels): when not empty,
   // subjects[k] is what impls[k] names. Their outputs come thousands of positions per
   // apply_batch call (one round trip to a plugin's worker), and anything the subject throws
@@ -79,6 +83,10 @@ struct ExhaustivePart {
   // Positions where some implementation went the per-position way (not in the JSON: it depends
   // on how the range was cut into chunks, the results do not).
   std::uint64_t exact_positions = 0;
+  // Positions the implementations were run at, summed over them: fewer than the positions
+  // scanned where runs of positions share one computed position (PreparedRope::
+  // computed_position; not in the JSON either, for the same reason).
+  std::uint64_t pipeline_rows = 0;
 };
 
 // The shard's position range: the shard_index-th of shard_count near-equal contiguous pieces.

@@ -20,6 +20,14 @@ class PreparedRope {
                            std::span<double> y) const;
   // The factor a multiplying cos and sin, as this implementation uses it.
   virtual double attention_factor() const = 0;
+  // The position as the implementation computes with it: apply() depends on its position only
+  // through this value, so positions with equal values get identical outputs for identical
+  // inputs (a pipeline that converts positions to f32 sees 2^23 values per binade above 2^24,
+  // which the exhaustive audit evaluates once each). The default, the position itself (exact
+  // below 2^53), claims nothing.
+  virtual double computed_position(std::int64_t position) const {
+    return static_cast<double>(position);
+  }
 };
 
 }  // namespace ropecheck

@@ -3,9 +3,11 @@
 // results byte for byte: at position 0, across threshold crossings and histogram edges, at
 // thresholds equal to measured maxima (every decision on its edge), near 2^24 and 2^31, in both
 // layouts, with partial rotation and an attention factor a != 1; and it does the work (few
-// positions go the per-position way).
+// positions go the per-position way). Likewise sharing one pipeline row among positions with
+// equal computed positions gives the results of running every position.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -139,6 +141,36 @@ TEST(ExhaustiveIncremental, EqualsThePerPositionPathOnEdges) {
   const Both b = run_both(o);
   expect_same(b, "thresholds at band maxima");
   EXPECT_GE(b.exact.refined, 9u);
+}
+
+// Every registered implementation, where f16 positions repeat (above 2048), across 2^24 and
+// where f32 positions repeat 128 at a time (2^30): chunks and batches start inside runs of
+// equal computed positions, so a row carried from one batch to the next is read.
+TEST(ExhaustiveSharedRows, EqualRunningEveryPosition) {
+  std::vector<std::string> impls;
+  for (const Implementation& impl : all_implementations()) impls.push_back(impl.name());
+  const std::vector<std::pair<std::int64_t, std::int64_t>> ranges = {
+      {60000, 61000}, {(1 << 24) - 700, (1 << 24) + 9000}, {(1 << 30) + 37, (1 << 30) + 9000}};
+  for (const auto& [first, last] : ranges) {
+    ExhaustiveOptions o = options("llama-3.1-8b", impls, first, last, {1e-3, 1e-1});
+    o.share_rows = false;
+    const ExhaustivePart every = run_exhaustive(o, nullptr);
+    o.share_rows = true;
+    const ExhaustivePart shared = run_exhaustive(o, nullptr);
+    const std::string what = std::to_string(first) + ".." + std::to_string(last);
+    const std::string a = part_to_json(shared).dump(), b = part_to_json(every).dump();
+    const auto at = std::mismatch(a.begin(), a.end(), b.begin(), b.end()).first - a.begin();
+    EXPECT_TRUE(a == b) << what << ": first difference at character " << at << ": shared \""
+                    << a.substr(static_cast<std::size_t>(at), 120) << "\" every \""
+                    << b.substr(static_cast<std::size_t>(at), 120) << "\"";
+    const auto rows = static_cast<std::uint64_t>(last - first + 1) * impls.size();
+    EXPECT_EQ(every.pipeline_rows, rows) << what;
+    // ... and did share (f16 positions are 32 apart at 60000, f32 positions 128 apart at 2^30).
+    EXPECT_LT(shared.pipeline_rows, rows) << what;
+    std::printf("%s: %llu of %llu pipeline rows computed\n", what.c_str(),
+                static_cast<unsigned long long>(shared.pipeline_rows),
+                static_cast<unsigned long long>(rows));
+  }
 }
 
 }  // namespace

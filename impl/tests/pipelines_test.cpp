@@ -1,7 +1,9 @@
 // The registry and the behaviour each named pipeline is meant to model.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
+#include <random>
 #include <set>
 
 #include "core/config_error.hpp"
@@ -253,6 +255,45 @@ TEST(Pipelines, F32FmaRoundsTheRotationOnceLess) {
     }
   }
   EXPECT_GT(differ, 0);
+}
+
+// computed_position() is a promise the exhaustive audit relies on to run an implementation once
+// per run of positions: two positions with equal computed positions get identical outputs. A
+// claim coarser than what the pipeline computes with (f32 positions claimed for an f64 angle,
+// say) fails here on the first pair of positions it merges wrongly.
+TEST(Pipelines, EqualComputedPositionsGiveIdenticalOutputs) {
+  std::mt19937_64 rng(testing::kUnitTestSeed);
+  std::uniform_real_distribution<double> unit(-1.0, 1.0);
+  const RopeConfig config = find_preset("llama-3.1-8b").rope;
+  const auto dim = static_cast<std::size_t>(config.head_dim);
+  // Where f16 positions repeat (above 2048), where f32 positions start to (2^24) and where they
+  // repeat 128 at a time (2^30).
+  const std::vector<std::int64_t> starts = {2047, 40000, 65500, (1 << 24) - 2, 1 << 30,
+                                            (std::int64_t{1} << 31) - 300};
+  for (const Implementation& impl : all_implementations()) {
+    const auto rope = impl.prepare(config, 1 << 20);
+    int shared = 0;
+    for (std::int64_t start : starts) {
+      for (std::int64_t m = start; m < start + 260; ++m) {
+        if (rope->computed_position(m) != rope->computed_position(m + 1)) continue;
+        ++shared;
+        std::vector<double> x(dim), ya(dim), yb(dim);
+        for (double& v : x) v = round_to(unit(rng), impl.dtype());
+        rope->apply(m, x, ya);
+        rope->apply(m + 1, x, yb);
+        for (std::size_t j = 0; j < dim; ++j)
+          ASSERT_EQ(std::bit_cast<std::uint64_t>(ya[j]), std::bit_cast<std::uint64_t>(yb[j]))
+              << impl.name() << " at positions " << m << " and " << m + 1 << ", channel " << j
+              << " (replay: seed " << testing::kUnitTestSeed << ")";
+      }
+    }
+    // Every pipeline that converts positions to f32 (all but f64's and the long double
+    // reduction's) merges positions somewhere above 2^24; f64 positions never merge.
+    const bool f32_positions = impl.pipeline->position != Precision::f64 &&
+                               impl.pipeline->position != Precision::long_double &&
+                               impl.pipeline->angle != AngleMethod::reduced_long_double;
+    EXPECT_EQ(shared > 0, f32_positions) << impl.name() << ": " << shared << " merged positions";
+  }
 }
 
 TEST(Pipelines, ApplyRowsChecksShape) {
