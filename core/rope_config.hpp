@@ -59,6 +59,8 @@ struct RopeScaling {
   // proportional: fraction p of the head's pairs that rotate (the highest frequencies); read
   // from partial_rotary_factor, which for this type does not shorten the rotary dim
   double rotated_fraction = 1.0;
+
+  bool operator==(const RopeScaling&) const = default;
 };
 
 // A complete, validated RoPE configuration (see core/hf_config.hpp for how it is read).
@@ -73,6 +75,10 @@ struct RopeConfig {
   int pairs() const { return rotary_dim / 2; }
   // L0 for variants that need it: original_max_position_embeddings, else max_position_embeddings.
   std::int64_t original_context() const;
+
+  // Every field equal (numbers by value: a validated configuration holds no NaN, and no zero
+  // whose sign changes a result).
+  bool operator==(const RopeConfig&) const = default;
 };
 
 // The sequence length a length-dependent variant (dynamic NTK, LongRoPE) uses for positions

@@ -31,7 +31,8 @@ struct FrequencySet {
 };
 
 // The exact frequencies of one configuration and sequence length. Thread-safe; enclosures are
-// computed on demand and cached per precision.
+// computed on demand and cached per precision, in a cache shared by every ExactFrequencies of
+// the same configuration and sequence length among the recently used ones.
 class ExactFrequencies {
  public:
   // Throws ConfigError for an invalid configuration (validate() in core/hf_config.hpp).
@@ -58,13 +59,19 @@ class ExactFrequencies {
 
  private:
   FrequencySet compute(mpfr_prec_t prec) const;
+  // The enclosures of the highest precision computed so far (null before the first).
+  std::shared_ptr<const FrequencySet> finest_cached() const;
 
   RopeConfig config_;
   std::int64_t seq_len_;
   std::vector<std::uint8_t> zero_;
   std::optional<ExactRational> exact_attention_;
-  mutable std::mutex mutex_;
-  mutable std::map<mpfr_prec_t, std::shared_ptr<const FrequencySet>> cache_;
+  struct Cache {
+    std::mutex mutex;
+    std::map<mpfr_prec_t, std::shared_ptr<const FrequencySet>> sets;
+  };
+  static std::shared_ptr<Cache> shared_cache(const RopeConfig& config, std::int64_t seq_len);
+  std::shared_ptr<Cache> cache_;
 };
 
 // The largest working precision any part of the reference will use before giving up.
