@@ -100,6 +100,11 @@ bool deep_mode() {
   return v != nullptr && std::string(v) == "1";
 }
 
+bool sanitized_mode() {
+  const char* v = std::getenv("ROPECHECK_SANITIZED");
+  return v != nullptr && std::string(v) == "1";
+}
+
 std::vector<RopeType> all_rope_types() {
   return {RopeType::standard, RopeType::linear, RopeType::ntk,      RopeType::dynamic,
           RopeType::yarn,     RopeType::llama3, RopeType::longrope, RopeType::proportional};

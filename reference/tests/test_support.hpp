@@ -16,6 +16,12 @@ namespace ropecheck::reference::testing {
 // Whether ROPECHECK_DEEP=1 asks for the heavy sweeps.
 bool deep_mode();
 
+// Whether ROPECHECK_SANITIZED=1 says the tests run under ASan+UBSan (ci/sanitize.sh sets it).
+// The largest statistical sweep then runs a tenth of its cases: every code path still runs
+// under the sanitizers, whose job is memory errors and undefined behaviour, and the full sweep
+// is the normal build's.
+bool sanitized_mode();
+
 // Bitwise equality (distinguishes -0 from +0; every NaN the reference makes is canonical).
 inline bool same_bits(double a, double b) {
   return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b);
