@@ -397,7 +397,10 @@ ExhaustivePart run_exhaustive(const ExhaustiveOptions& o, const ExhaustiveProgre
         1.0;
   for (std::int64_t j = 0; j < ctx.batch; ++j)
     ctx.unit_rows.insert(ctx.unit_rows.end(), ctx.unit.begin(), ctx.unit.end());
-  const auto [first, last] = shard_range(o);
+  // Plain variables, not a structured binding: the worker lambda below uses them, and clang
+  // before 16 cannot capture a structured binding (the sanitized build uses clang 14).
+  const std::pair<std::int64_t, std::int64_t> range = shard_range(o);
+  const std::int64_t first = range.first, last = range.second;
   if (o.incremental && last >= first &&
       last < (std::int64_t{1} << 53) - reference::CoefficientScan::kResync) {
     reference::FastPathData data =

@@ -10,8 +10,7 @@ namespace ropecheck::properties {
 Harness::Harness(const Subject& subject, const TestCase& c) : Harness(subject, c, c.config) {}
 
 Harness::Harness(const Subject& subject, const TestCase& c, const RopeConfig& config)
-    : subject_(subject),
-      config_(config),
+    : config_(config),
       seq_len_(c.seq_len()),
       prepared_(subject.prepare(config, c.seq_len())),
       reference_(config, c.seq_len()),

@@ -41,7 +41,6 @@ class Harness {
   }
 
  private:
-  const Subject& subject_;
   RopeConfig config_;
   std::int64_t seq_len_;
   std::unique_ptr<PreparedRope> prepared_;

@@ -2,7 +2,7 @@
 // of the scalar kernel in fast_path_kernel.hpp, in the same order, so its results are those of
 // FastVariant::fma bit for bit; lanes the vector code does not cover (non-finite, zero or extreme
 // inputs, p-RoPE's still pairs, outputs near the subnormal or overflow range) go through the
-// scalar code. Included only by fast_path_fma.cpp, under `#pragma GCC target("avx2,fma")`.
+// scalar code. Included only by fast_path_fma.cpp, under the target "avx2,fma".
 #pragma once
 
 #include <immintrin.h>

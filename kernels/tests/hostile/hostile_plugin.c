@@ -38,6 +38,9 @@ __attribute__((constructor)) static void on_load(void) { MISBEHAVE(); }
 #endif
 
 static unsigned long calls = 0;
+#ifdef HOSTILE_MEMORY_HOG
+static void* volatile hog_sink;
+#endif
 
 /* A fixed pseudo-random sequence (no libc state shared with anything else). */
 static unsigned long lcg = 12345;
@@ -101,6 +104,9 @@ static int apply(const rc_kernel_args* args) {
   for (;;) {
     char* p = malloc(16u << 20);
     memset(p, 1, 16u << 20); /* unchecked: NULL once the limit is reached */
+    /* Published through a volatile: a block nothing reads may be dropped with its memset
+       (clang does), which would leave an endless loop instead of a hog. */
+    hog_sink = p;
   }
 #endif
 #ifdef HOSTILE_OVERREAD
