@@ -96,6 +96,9 @@ if [ "$step" != build ]; then
   # sanitizers look for memory errors and undefined behaviour, which every code path shows on
   # a few cases; the statistics of the full battery are the normal build's job.
   export ROPECHECK_CHECK_CASES="${ROPECHECK_CHECK_CASES:-5}"
+  # Likewise the largest statistical sweep of the reference's tests (a million hard pairs)
+  # runs a tenth of its pairs (reference/tests/test_support.hpp).
+  export ROPECHECK_SANITIZED=1
   # Every test these labels hold in the normal build (./build, which ci/test.sh builds first)
   # must be here too: a test program missing from the target list above fails this script
   # instead of silently not running under the sanitizers.
