@@ -15,10 +15,6 @@
 namespace ropecheck::properties {
 namespace {
 
-// Unit roundoffs u = 2^-p of the formats the bounds below are written in.
-constexpr double kU64 = 0x1p-53;
-constexpr double kULongDouble = LDBL_EPSILON / 2;
-
 // The unit roundoff 2^-p of a stage's precision.
 double unit_roundoff(Precision p) {
   return std::ldexp(1.0, -precision_bits(p));

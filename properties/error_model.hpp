@@ -3,6 +3,7 @@
 // pipeline's description (impl/pipeline.hpp).
 #pragma once
 
+#include <cfloat>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,6 +14,13 @@
 #include "impl/pipeline.hpp"
 
 namespace ropecheck::properties {
+
+// Unit roundoffs u = 2^-p of the formats the bounds are written in (the checks' own double and
+// long double arithmetic included): kULongDouble as a double (2^-64 exactly) for bounds summed
+// in double, kULongDoubleL for those summed in long double.
+inline constexpr double kU64 = 0x1p-53;
+inline constexpr double kULongDouble = 0x1p-64;
+inline constexpr long double kULongDoubleL = LDBL_EPSILON / 2;
 
 // What the bound of one rotated pair depends on.
 struct PairBoundInput {

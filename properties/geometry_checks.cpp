@@ -10,8 +10,6 @@
 namespace ropecheck::properties {
 namespace {
 
-constexpr double kU64 = 0x1p-53;
-
 // Per channel: the first application's error carried through an exact rotation (scaled by a)
 // lands on both channels of the pair: a (B_a + B_b).
 std::vector<double> carried(const RopeConfig& c, const std::vector<double>& bound, double a) {

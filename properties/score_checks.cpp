@@ -12,9 +12,6 @@
 namespace ropecheck::properties {
 namespace {
 
-constexpr double kU64 = 0x1p-53;
-constexpr long double kULongDouble = LDBL_EPSILON / 2;
-
 struct Rotated {
   std::vector<double> y, bound;
 };
@@ -32,7 +29,7 @@ long double score_error(const RopeConfig& c, const Rotated& q, const Rotated& k)
     sum += q.bound[j] * kj + (qj + q.bound[j]) * k.bound[j];
     magnitude += qj * kj;
   }
-  return sum + 2 * c.rotary_dim * kULongDouble * magnitude;
+  return sum + 2 * c.rotary_dim * kULongDoubleL * magnitude;
 }
 
 // Scores are reported relative to |q| |k| so that they read the same at any input scale.
@@ -104,7 +101,7 @@ CheckResult check_decay_bound(const Subject& s, const TestCase& c) {
     const long double theta = h.theta(i);
     partial += std::polar(1.0L, r * theta);
     // theta is the double nearest the exact one: each term's angle is off by |r| theta u64.
-    angle_slack += std::fabs(r) * theta * kU64 + 4 * kULongDouble;
+    angle_slack += std::fabs(r) * theta * kU64 + 4 * kULongDoubleL;
     sum_s += std::abs(partial);
     s_slack += angle_slack;
   }
