@@ -84,11 +84,15 @@ ReferenceWork work_from_json(const json& j) {
           j.at("scores_mpfr").get<std::uint64_t>()};
 }
 
-json optional_position(const std::optional<std::int64_t>& p) {
+}  // namespace
+
+json optional_position_json(const std::optional<std::int64_t>& p) {
   return p ? json(*p) : json(nullptr);
 }
 
-}  // namespace
+std::optional<std::int64_t> optional_position_from_json(const json& j) {
+  return j.is_null() ? std::nullopt : std::optional<std::int64_t>(j.get<std::int64_t>());
+}
 
 std::string threshold_key(double t) {
   return fmt::format("{:g}", t);
@@ -126,7 +130,7 @@ json blocks_to_json(const std::vector<BlockResult>& blocks) {
     for (const ImplBlock& ib : b.impls) {
       json bands = json::array(), failures = json::array(), buckets = json::array();
       for (const CellStats& c : ib.bands) bands.push_back(cell_to_json(c));
-      for (const auto& f : ib.first_failure) failures.push_back(optional_position(f));
+      for (const auto& f : ib.first_failure) failures.push_back(optional_position_json(f));
       for (double v : ib.bucket_max) buckets.push_back(exact(v));
       impls.push_back({{"bands", bands}, {"first_failure", failures}, {"bucket_max", buckets}});
     }
@@ -147,8 +151,7 @@ std::vector<BlockResult> blocks_from_json(const json& blocks, const AuditOptions
       ImplBlock ib;
       for (const json& c : ji.at("bands")) ib.bands.push_back(cell_from_json(c));
       for (const json& f : ji.at("first_failure"))
-        ib.first_failure.push_back(
-            f.is_null() ? std::nullopt : std::optional<std::int64_t>(f.get<std::int64_t>()));
+        ib.first_failure.push_back(optional_position_from_json(f));
       for (const json& v : ji.at("bucket_max"))
         ib.bucket_max.push_back(read_exact(v, "bucket_max"));
       if (ib.bands.size() != o.band_edges.size() - 1 ||
@@ -200,7 +203,7 @@ json report_core_json(const AuditOptions& o, const AuditResult& r, bool drift_me
     json per = json::object();
     for (std::size_t t = 0; t < o.thresholds.size(); ++t)
       per[threshold_key(o.thresholds[t])] =
-          optional_position(safe_position(o, r.first_failure[k][t]));
+          optional_position_json(safe_position(o, r.first_failure[k][t]));
     safe[o.impls[k]] = per;
   }
   json attention = json::object();

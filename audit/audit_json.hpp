@@ -2,7 +2,10 @@
 // report (results per implementation and band, safe positions; schema in spec/audit.md).
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
 
 #include "audit/audit_types.hpp"
 
@@ -29,5 +32,9 @@ nlohmann::json report_core_json(const AuditOptions& options, const AuditResult& 
 
 // The key of threshold t in "safe_position" ("0.001"): fmt's {:g}, stable across platforms.
 std::string threshold_key(double t);
+
+// A position that may be absent (a first exceedance) as JSON: the integer, or null; and back.
+nlohmann::json optional_position_json(const std::optional<std::int64_t>& position);
+std::optional<std::int64_t> optional_position_from_json(const nlohmann::json& json);
 
 }  // namespace ropecheck::audit

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <cmath>
 
+#include "audit/audit_json.hpp"
 #include "audit/audit_report.hpp"
 #include "audit/exhaustive.hpp"
 #include "core/config_error.hpp"
@@ -12,14 +13,6 @@ namespace ropecheck::audit {
 namespace {
 
 using nlohmann::json;
-
-json optional_position(const std::optional<std::int64_t>& p) {
-  return p ? json(*p) : json(nullptr);
-}
-
-std::optional<std::int64_t> position_from(const json& j) {
-  return j.is_null() ? std::nullopt : std::optional<std::int64_t>(j.get<std::int64_t>());
-}
 
 std::string hex_position(std::int64_t m) {
   return fmt::format("{:#x}", m);
@@ -70,7 +63,7 @@ json part_to_json(const ExhaustivePart& p) {
     for (const CoefficientWorst& w : r.band_max)
       bands.push_back(
           {hex_float(w.error), w.position, w.pair, hex_float(w.c_got), hex_float(w.s_got)});
-    for (const auto& f : r.first_exceeding) first.push_back(optional_position(f));
+    for (const auto& f : r.first_exceeding) first.push_back(optional_position_json(f));
     impls.push_back({{"band_max", bands}, {"histogram", r.histogram}, {"first_exceeding", first}});
   }
   return {{"first", p.first},
@@ -97,7 +90,8 @@ ExhaustivePart part_from_json(const json& j, const ExhaustiveOptions& o) {
                             b.at(2).get<int>(), parse_json_value(b.at(3), "band_max"),
                             parse_json_value(b.at(4), "band_max")});
     r.histogram = ji.at("histogram").get<std::vector<std::uint64_t>>();
-    for (const json& f : ji.at("first_exceeding")) r.first_exceeding.push_back(position_from(f));
+    for (const json& f : ji.at("first_exceeding"))
+      r.first_exceeding.push_back(optional_position_from_json(f));
     if (r.band_max.size() != o.band_edges.size() - 1 ||
         r.histogram.size() != static_cast<std::size_t>(kHistogramBins) ||
         r.first_exceeding.size() != o.thresholds.size())
@@ -137,7 +131,7 @@ json exhaustive_report_json(const ExhaustiveOptions& o, const ExhaustivePart& al
     }
     json first = json::object();
     for (std::size_t t = 0; t < o.thresholds.size(); ++t)
-      first[fmt::format("{:g}", o.thresholds[t])] = optional_position(r.first_exceeding[t]);
+      first[fmt::format("{:g}", o.thresholds[t])] = optional_position_json(r.first_exceeding[t]);
     impls.push_back({{"impl", o.impls[k]},
                      {"rotation_rounding_term", json_number(rotation)},
                      {"bands", bands},
