@@ -78,7 +78,7 @@ if [ "$step" != test ]; then
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DROPECHECK_WERROR=ON \
     -DROPECHECK_BUILD_BENCH=OFF \
     -DROPECHECK_TEST_OPTIMIZATION=-O0 -DROPECHECK_IO_OPTIMIZATION=-O0 \
-    -DROPECHECK_UNITY_TESTS=ON \
+    -DROPECHECK_UNITY_BUILD=ON \
     -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" \
     -DCMAKE_EXE_LINKER_FLAGS="$sanitizers" >/dev/null
   # The plugins the kernels label loads (fixtures and the hostile corpus, built unsanitized as

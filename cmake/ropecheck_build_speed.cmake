@@ -8,52 +8,55 @@
 #                                the property battery's input generators (rapidcheck templates:
 #                                the costliest file to compile under the sanitizers, 22 s at -O1
 #                                and 9 s at -O0 with clang 14) (default: the build type's)
-#   ROPECHECK_UNITY_TESTS        compile each test program as few files as possible (unity
-#                                build, up to 8 sources a file; default OFF, ci/build.sh and
-#                                ci/sanitize.sh set it)
+#   ROPECHECK_UNITY_BUILD        compile each library and program as few files as possible
+#                                (unity build, up to 8 sources a file; default OFF, ci/build.sh
+#                                and ci/sanitize.sh set it). Plugins (the code under test) stay
+#                                as they are.
 # The numerics (impl, reference, properties, the plugin engine and core's formats) always keep
 # the build type's flags, so the numerics the tests check are compiled as shipped.
 # Why: a test file's compile time is mostly template code (GoogleTest, rapidcheck, json) that
 # runs once. At -O3 it costs about a third more than at -O1, with the sanitizers -O1 costs 2.5
 # times -O0 (core/tests/model_families_test.cpp, GCC 12), and the four files of impl_tests
 # compile in 43% of their separate time as one (GoogleTest and json parsed and instantiated
-# once). ci/sanitize.sh sets both flags to -O0: the sanitizers find at -O0 all they find at -O1.
-# A test file whose anonymous-namespace names clash with another's is kept out of the unity
-# file with SKIP_UNITY_BUILD_INCLUSION beside its target.
+# once); the libraries' files as unity files compile in about two thirds of their separate
+# time (json, fmt and Boost instantiated once per file, not once per source). The build's
+# floating-point semantics do not depend on which functions share a file (no contraction,
+# -ffp-contract=off, and no fast-math), so the numerics compute the same either way.
+# ci/sanitize.sh sets both flags to -O0: the sanitizers find at -O0 all they find at -O1.
+# A file whose anonymous-namespace names clash with another's, or that is compiled for other
+# target features, is kept out of the unity file with SKIP_UNITY_BUILD_INCLUSION beside its
+# target.
 # Included last from the top-level CMakeLists.txt, once every target exists.
 set(ROPECHECK_TEST_OPTIMIZATION "-O1" CACHE STRING
     "Optimization flag for the test programs' own sources (empty: the build type's)")
 set(ROPECHECK_IO_OPTIMIZATION "" CACHE STRING
     "Optimization flag for the parsing and printing code (empty: the build type's)")
-option(ROPECHECK_UNITY_TESTS "Compile each test program as one file (unity build)" OFF)
+option(ROPECHECK_UNITY_BUILD "Compile each library and program as few files as possible" OFF)
 
 # Each flag comes after the build type's (-O3, -O1 ...) on the command line, so it wins.
-function(ropecheck_speed_up_tests dir)
+function(ropecheck_speed_up_build dir)
   get_property(subdirs DIRECTORY ${dir} PROPERTY SUBDIRECTORIES)
   foreach(subdir IN LISTS subdirs)
-    ropecheck_speed_up_tests(${subdir})
+    ropecheck_speed_up_build(${subdir})
   endforeach()
   get_filename_component(name ${dir} NAME)
-  if(NOT name STREQUAL "tests")
-    return()
-  endif()
   get_property(targets DIRECTORY ${dir} PROPERTY BUILDSYSTEM_TARGETS)
   foreach(target IN LISTS targets)
     get_target_property(type ${target} TYPE)
-    if(NOT type STREQUAL "EXECUTABLE" AND NOT type STREQUAL "OBJECT_LIBRARY")
+    if(NOT type MATCHES "^(EXECUTABLE|OBJECT_LIBRARY|STATIC_LIBRARY)$")
       continue()
     endif()
-    if(ROPECHECK_TEST_OPTIMIZATION)
+    if(ROPECHECK_UNITY_BUILD)
+      set_target_properties(${target} PROPERTIES UNITY_BUILD ON)
+    endif()
+    if(name STREQUAL "tests" AND ROPECHECK_TEST_OPTIMIZATION)
       target_compile_options(${target} PRIVATE
         $<$<AND:$<COMPILE_LANGUAGE:CXX>,$<NOT:$<CONFIG:Debug>>>:${ROPECHECK_TEST_OPTIMIZATION}>)
-    endif()
-    if(ROPECHECK_UNITY_TESTS)
-      set_target_properties(${target} PROPERTIES UNITY_BUILD ON)
     endif()
   endforeach()
 endfunction()
 
-ropecheck_speed_up_tests(${PROJECT_SOURCE_DIR})
+ropecheck_speed_up_build(${PROJECT_SOURCE_DIR})
 if(ROPECHECK_IO_OPTIMIZATION)
   foreach(target ropecheck ropecheck_cli ropecheck_audit ropecheck_vectors
                  ropecheck_vector_formats)
