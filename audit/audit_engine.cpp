@@ -4,6 +4,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <bit>
+#include <cfloat>
 #include <cmath>
 #include <map>
 #include <mutex>
@@ -123,7 +124,8 @@ struct Context {
   std::vector<std::unique_ptr<PreparedRope>> prepared;
   reference::Reference oracle;
   std::size_t score_stride;
-  double threshold_min = HUGE_VAL;  // the smallest threshold (+inf without any)
+  double threshold_min = HUGE_VAL;      // the smallest threshold (+inf without any)
+  std::vector<double> thresholds = {};  // options.thresholds
 };
 
 // Reference outputs are shared by every implementation of the same dtype: rounded =
@@ -138,6 +140,26 @@ struct PerDtype {
 // Positions whose inputs are drawn together (draw_heads).
 constexpr std::size_t kDrawAhead = 4;
 
+// One head's values per rotated pair (index i) and per output (index 2 i + s, s = 0 for the
+// pair's first channel), computed for every pair before any is accumulated.
+struct HeadValues {
+  std::vector<double> got_a, got_b, hi_a, hi_b, lo_a, lo_b, rounded_a, rounded_b;  // gathered
+  std::vector<double> err, err_ulp;   // per output: |got - (hi + lo)|, and in ulps
+  std::vector<double> slack;          // per output: the error's uncertainty
+  std::vector<std::int64_t> exact;    // per output: got is the correctly rounded value
+  std::vector<std::int64_t> special;  // per pair: nonzero where measure_pair decides
+  explicit HeadValues(int pairs) {
+    const auto n = static_cast<std::size_t>(pairs);
+    for (auto* v : {&got_a, &got_b, &hi_a, &hi_b, &lo_a, &lo_b, &rounded_a, &rounded_b})
+      v->resize(n);
+    err.resize(2 * n);
+    err_ulp.resize(2 * n);
+    slack.resize(2 * n);
+    exact.resize(2 * n);
+    special.resize(n);
+  }
+};
+
 // One worker's buffers, reused from position to position (allocating them per position cost as
 // much as a fifth of the audit's time per pair).
 struct Scratch {
@@ -146,8 +168,9 @@ struct Scratch {
   // drawn[dtype][k][head], swapped into per_dtype[dtype].x when position k is measured.
   std::vector<std::vector<double>> drawn[4][kDrawAhead];
   std::size_t drawn_first = 0;
+  HeadValues values;
   std::vector<double> y, qm, kn, qd, k0;
-  Scratch(const RopeConfig& c, int heads) {
+  Scratch(const RopeConfig& c, int heads) : values(c.pairs()) {
     const auto dim = static_cast<std::size_t>(c.head_dim);
     for (PerDtype& p : per_dtype) {
       p.x.assign(static_cast<std::size_t>(heads), std::vector<double>(dim));
@@ -208,6 +231,138 @@ void update_worst(Worst& worst, double error, std::int64_t m, int channel, doubl
   if (error > worst.error) worst = {error, m, channel, xa, xb, got, expected};
 }
 
+// The head's outputs and reference values per pair, in pair order (loops over contiguous
+// arrays vectorize; the channels of a pair are apart by the layout).
+void gather_head(const RopeConfig& c, const double* y, const double* hi, const double* lo,
+                 const double* rounded, HeadValues& v) {
+  const auto n = static_cast<std::size_t>(c.pairs());
+  const auto [a0, b0] = pair_channels(c.layout, c.rotary_dim, 0);
+  const std::size_t step = c.layout == Layout::interleaved ? 2 : 1;
+  const auto fa = static_cast<std::size_t>(a0), fb = static_cast<std::size_t>(b0);
+  for (std::size_t i = 0; i < n; ++i) {
+    v.got_a[i] = y[fa + step * i];
+    v.got_b[i] = y[fb + step * i];
+    v.hi_a[i] = hi[fa + step * i];
+    v.hi_b[i] = hi[fb + step * i];
+    v.lo_a[i] = lo[fa + step * i];
+    v.lo_b[i] = lo[fb + step * i];
+    v.rounded_a[i] = rounded[fa + step * i];
+    v.rounded_b[i] = rounded[fb + step * i];
+  }
+}
+
+// The ordinary case of every pair at once, without branches so that the loop vectorizes (an
+// AVX2 clone chosen at load time): both errors pair_error would give, their size in ulps of the
+// pair's norm as pair_ulp gives it, and whether each output is correctly rounded. A pair is
+// special (measure_pair decides it, as the per-pair code always did) where any of these could
+// go another way: a non-finite value, an error within its uncertainty of a threshold (the MPFR
+// refinement), a squared norm near a power of 4 or of extreme exponent (hypot decides), or an
+// ulp whose reciprocal is not a normal double. Elsewhere the same operations give the same
+// values.
+__attribute__((target_clones("avx2", "default"))) void pair_values(
+    int pairs, const double* __restrict bound, const double* __restrict thresholds,
+    std::size_t threshold_count, int precision, int emin, HeadValues& v) {
+  const auto n = static_cast<std::size_t>(pairs);
+  const double* __restrict ga = v.got_a.data();
+  const double* __restrict gb = v.got_b.data();
+  const double* __restrict ha = v.hi_a.data();
+  const double* __restrict hb = v.hi_b.data();
+  const double* __restrict la = v.lo_a.data();
+  const double* __restrict lb = v.lo_b.data();
+  const double* __restrict ra = v.rounded_a.data();
+  const double* __restrict rb = v.rounded_b.data();
+  double* __restrict err = v.err.data();
+  double* __restrict err_ulp = v.err_ulp.data();
+  std::int64_t* __restrict exact = v.exact.data();
+  std::int64_t* __restrict special = v.special.data();
+  double* __restrict slack = v.slack.data();
+  constexpr std::uint64_t kMantissa = (std::uint64_t{1} << 52) - 1;
+  constexpr std::uint64_t kNear = std::uint64_t{1} << 12;  // as pair_ulp
+  // Simple loops, each of which the vectorizer takes.
+  for (std::size_t i = 0; i < n; ++i) {
+    const double da = ga[i] - ha[i], db = gb[i] - hb[i];
+    const double ea = std::fabs(da - la[i]), eb = std::fabs(db - lb[i]);
+    err[2 * i] = ea;
+    err[2 * i + 1] = eb;
+    // near_threshold's uncertainty of each error (spec/audit.md).
+    slack[2 * i] = 2 * bound[i] + 0x1p-51 * (std::fabs(da) + ea);
+    slack[2 * i + 1] = 2 * bound[i] + 0x1p-51 * (std::fabs(db) + eb);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    // pair_ulp's exponent arithmetic on the biased exponent field f of the squared norm
+    // (e2 = f - 1023), in unsigned and 64-bit operations that AVX2 has (no arithmetic shift):
+    // floor(e2 / 2) = floor((f + 1) / 2) - 512, and e2 is odd where f is even.
+    const double s2 = ha[i] * ha[i] + hb[i] * hb[i];
+    const std::uint64_t bits = std::bit_cast<std::uint64_t>(s2);
+    const std::uint64_t field = bits >> 52;
+    const std::uint64_t mantissa = bits & kMantissa;
+    const std::uint64_t near_power_of_4 =
+        (field & 1) == 0 ? mantissa > kMantissa + 1 - kNear : mantissa < kNear;
+    const auto half = static_cast<std::int64_t>((field + 1) >> 1) - 512;  // floor(e2 / 2)
+    const std::int64_t e = half > emin ? half : std::int64_t{emin};       // max(., emin)
+    const std::int64_t k = e - precision + 1;                             // ulp = 2^k
+    const double inv_ulp =
+        std::bit_cast<double>(static_cast<std::uint64_t>((1023 - k) & 0x7ff) << 52);
+    err_ulp[2 * i] = err[2 * i] * inv_ulp;
+    err_ulp[2 * i + 1] = err[2 * i + 1] * inv_ulp;
+    special[i] = static_cast<std::int64_t>(
+        near_power_of_4 | (field <= 1023 - 1000) | (field >= 1023 + 1000) |
+        static_cast<std::uint64_t>(k < -1022) | static_cast<std::uint64_t>(k > 1022));
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    special[i] |= static_cast<std::int64_t>(!(std::fabs(ga[i]) <= DBL_MAX)) |
+                  static_cast<std::int64_t>(!(std::fabs(gb[i]) <= DBL_MAX)) |
+                  static_cast<std::int64_t>(!(std::fabs(ha[i]) <= DBL_MAX)) |
+                  static_cast<std::int64_t>(!(std::fabs(hb[i]) <= DBL_MAX)) |
+                  static_cast<std::int64_t>(!(err[2 * i] <= DBL_MAX)) |
+                  static_cast<std::int64_t>(!(err[2 * i + 1] <= DBL_MAX));
+    exact[2 * i] = static_cast<std::int64_t>(ga[i] == ra[i]);
+    exact[2 * i + 1] = static_cast<std::int64_t>(gb[i] == rb[i]);
+  }
+  for (std::size_t t = 0; t < threshold_count; ++t) {
+    const double threshold = thresholds[t];
+    for (std::size_t i = 0; i < n; ++i)
+      special[i] |=
+          static_cast<std::int64_t>(std::fabs(err[2 * i] - threshold) <= slack[2 * i]) |
+          static_cast<std::int64_t>(std::fabs(err[2 * i + 1] - threshold) <= slack[2 * i + 1]);
+  }
+}
+
+// Pair i's errors and exactness by the per-pair definition (the MPFR refinement near a
+// threshold, hypot near a power of 4, NaN and infinity rules), into v.
+void measure_pair(const Context& ctx, std::int64_t m, int i, const double* x, const double* y,
+                  const double* y_hi, const double* y_lo, const double* y_rounded, double bound,
+                  const FormatTraits& traits, HeadValues& v, BlockResult& out) {
+  const RopeConfig& c = ctx.options.config;
+  const auto [a, b] = pair_channels(c.layout, c.rotary_dim, i);
+  double hi[2] = {y_hi[a], y_hi[b]}, lo[2] = {y_lo[a], y_lo[b]};
+  double err[2] = {pair_error(y[a], hi[0], lo[0]), pair_error(y[b], hi[1], lo[1])};
+  // The threshold tests must decide as they would on the MPFR path's hi + lo: where an error
+  // lies within the fast path's uncertainty of a threshold, redo the pair by MPFR.
+  if (near_threshold(ctx, err, y[a] - hi[0], y[b] - hi[1], bound) && std::isfinite(x[a]) &&
+      std::isfinite(x[b])) {
+    const reference::ExactPair e = ctx.oracle.exact_pair_mpfr(m, i, x[a], x[b]);
+    hi[0] = e.a_hi, lo[0] = e.a_lo, hi[1] = e.b_hi, lo[1] = e.b_lo;
+    err[0] = pair_error(y[a], hi[0], lo[0]);
+    err[1] = pair_error(y[b], hi[1], lo[1]);
+    out.work.refined += 1;
+  }
+  const double ulp = pair_ulp(hi[0], hi[1], traits);
+  // ulp is a power of two: where its reciprocal is a normal double, multiplying by it is
+  // exactly the division (and much cheaper); the reciprocal itself is formed from the exponent
+  // bits (a division here stalled every pair).
+  const double inv_ulp = ulp >= 0x1p-1022 && ulp <= 0x1p+1022 ? reciprocal_pow2(ulp) : 0.0;
+  for (int s = 0; s < 2; ++s) {
+    const int ch = s == 0 ? a : b;
+    const double got = y[ch];
+    const bool both_nan = std::isnan(got) && std::isnan(hi[s]);
+    const auto o2 = static_cast<std::size_t>(2 * i + s);
+    v.err[o2] = err[s];
+    v.err_ulp[o2] = inv_ulp != 0.0 ? err[s] * inv_ulp : err[s] / ulp;
+    v.exact[o2] = (got == y_rounded[ch] || both_nan) ? 1 : 0;
+  }
+}
+
 // Draws the inputs of positions first .. first + count - 1 (count <= kDrawAhead) for every
 // dtype the implementations take, into scratch.drawn.
 void draw_inputs(const Context& ctx, std::size_t first, std::size_t count, Scratch& scratch) {
@@ -252,8 +407,8 @@ void measure_position(const Context& ctx, std::size_t index, BlockResult& out, S
     if (!p.ready) {
       for (int h = 0; h < o.heads; ++h) {
         const auto hh = static_cast<std::size_t>(h);
-        std::swap(p.x[hh], scratch.drawn[static_cast<std::size_t>(dtype)]
-                                         [index - scratch.drawn_first][hh]);
+        std::swap(p.x[hh],
+                  scratch.drawn[static_cast<std::size_t>(dtype)][index - scratch.drawn_first][hh]);
         out.work.exact_mpfr += ctx.oracle.apply_with_exact(m, p.x[hh], dtype, p.rounded[hh],
                                                            p.hi[hh], p.lo[hh], p.bound[hh]);
         out.work.pairs += static_cast<std::uint64_t>(c.pairs());
@@ -284,37 +439,26 @@ void measure_position(const Context& ctx, std::size_t index, BlockResult& out, S
       const double* y_lo = ref.lo[h].data();
       const double* y_rounded = ref.rounded[h].data();
       const double* bound = ref.bound[h].data();
+      HeadValues& v = scratch.values;
+      gather_head(c, y.data(), y_hi, y_lo, y_rounded, v);
+      pair_values(c.pairs(), bound, ctx.thresholds.data(), ctx.thresholds.size(), traits.precision,
+                  traits.emin, v);
+      for (int i = 0; i < c.pairs(); ++i)
+        if (v.special[static_cast<std::size_t>(i)] != 0 || o.per_pair_metrics)
+          measure_pair(ctx, m, i, x, y.data(), y_hi, y_lo, y_rounded, bound[i], traits, v, out);
+      // Accumulated in the order of pairs and, within a pair, of its channels, as always.
       for (int i = 0; i < c.pairs(); ++i) {
         const auto [a, b] = pair_channels(c.layout, c.rotary_dim, i);
-        double hi[2] = {y_hi[a], y_hi[b]}, lo[2] = {y_lo[a], y_lo[b]};
-        double err[2] = {pair_error(y[a], hi[0], lo[0]), pair_error(y[b], hi[1], lo[1])};
-        // The threshold tests must decide as they would on the MPFR path's hi + lo: where an
-        // error lies within the fast path's uncertainty of a threshold, redo the pair by MPFR.
-        if (near_threshold(ctx, err, y[a] - hi[0], y[b] - hi[1], bound[i]) && std::isfinite(x[a]) &&
-            std::isfinite(x[b])) {
-          const reference::ExactPair e = ctx.oracle.exact_pair_mpfr(m, i, x[a], x[b]);
-          hi[0] = e.a_hi, lo[0] = e.a_lo, hi[1] = e.b_hi, lo[1] = e.b_lo;
-          err[0] = pair_error(y[a], hi[0], lo[0]);
-          err[1] = pair_error(y[b], hi[1], lo[1]);
-          out.work.refined += 1;
-        }
-        const double ulp = pair_ulp(hi[0], hi[1], traits);
-        // ulp is a power of two: where its reciprocal is a normal double, multiplying by it is
-        // exactly the division (and much cheaper); the reciprocal itself is formed from the
-        // exponent bits (a division here stalled every pair).
-        const double inv_ulp = ulp >= 0x1p-1022 && ulp <= 0x1p+1022 ? reciprocal_pow2(ulp) : 0.0;
         for (int s = 0; s < 2; ++s) {
           const int ch = s == 0 ? a : b;
-          const double got = y[ch], rounded = y_rounded[ch];
-          const bool both_nan = std::isnan(got) && std::isnan(hi[s]);
-          const double e = err[s];
-          const double err_ulp = inv_ulp != 0.0 ? e * inv_ulp : e / ulp;
+          const auto o2 = static_cast<std::size_t>(2 * i + s);
+          const double e = v.err[o2], err_ulp = v.err_ulp[o2];
           outputs += 1;
-          correctly_rounded += (got == rounded || both_nan) ? 1 : 0;
+          correctly_rounded += v.exact[o2];
           sum_abs += e;
           sum_ulp += err_ulp;
-          update_worst(worst_abs, e, m, ch, x[a], x[b], got, rounded);
-          update_worst(worst_ulp, err_ulp, m, ch, x[a], x[b], got, rounded);
+          update_worst(worst_abs, e, m, ch, x[a], x[b], y[ch], y_rounded[ch]);
+          update_worst(worst_ulp, err_ulp, m, ch, x[a], x[b], y[ch], y_rounded[ch]);
           position_max = std::max(position_max, e);
         }
       }
@@ -459,6 +603,7 @@ std::vector<BlockResult> run_blocks(const AuditOptions& o, const ProgressFn& pro
               reference::Reference(o.config, o.seq_len),
               std::max<std::size_t>(1, o.positions.size() / 32768)};
   for (double t : o.thresholds) ctx.threshold_min = std::min(ctx.threshold_min, t);
+  ctx.thresholds = o.thresholds;
   for (const std::string& name : o.impls) {
     ctx.impls.push_back(&find_implementation(name));
     ctx.prepared.push_back(ctx.impls.back()->prepare(o.config, o.seq_len));

@@ -1,5 +1,11 @@
-// The audit engine: position syntax, determinism across threads and shards, safe positions.
+// The audit engine: position syntax, determinism across threads and shards, the vectorized
+// metrics against their per-pair definition, safe positions.
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
 
 #include "audit/audit_engine.hpp"
 #include "audit/audit_json.hpp"
@@ -81,6 +87,43 @@ TEST(Audit, SameResultForAnyThreadCountAndShards) {
   // A missing shard is an error, not a silently partial report.
   merged.pop_back();
   EXPECT_THROW(reduce_blocks(one, merged), ConfigError);
+}
+
+// The vectorized ordinary case of the metrics (pair_values in audit_engine.cpp) against the
+// per-pair definition: NaN and infinite outputs (f16 positions past 65519), f64's tiny errors,
+// both layouts, and thresholds equal to measured errors (every refinement decision on its
+// edge) give the same blocks, byte for byte.
+TEST(Audit, VectorizedMetricsEqualThePerPairDefinition) {
+  std::vector<AuditOptions> cases;
+  cases.push_back(small_options(2));
+  AuditOptions interleaved = small_options(2);
+  interleaved.config_json = find_preset("gpt-j-6b").config;
+  interleaved.config = find_preset("gpt-j-6b").rope;
+  interleaved.impls = {"elementwise:f32", "elementwise:fastmath-f32", "matrix:tf32-angle"};
+  cases.push_back(interleaved);
+  // Thresholds at errors the first case measured: the largest of some bands and cells.
+  AuditOptions edges = small_options(2);
+  const AuditResult first = reduce_blocks(edges, run_blocks(edges, nullptr));
+  edges.thresholds.clear();
+  for (const auto& cells : first.cells)
+    for (const CellStats& cell : cells)
+      if (cell.max_abs_err.error > 0 && std::isfinite(cell.max_abs_err.error))
+        edges.thresholds.push_back(cell.max_abs_err.error);
+  ASSERT_GE(edges.thresholds.size(), 4u);
+  cases.push_back(edges);
+  for (AuditOptions o : cases) {
+    const std::string vectorized = blocks_to_json(run_blocks(o, nullptr)).dump();
+    o.per_pair_metrics = true;
+    const std::string per_pair = blocks_to_json(run_blocks(o, nullptr)).dump();
+    const auto at =
+        std::mismatch(vectorized.begin(), vectorized.end(), per_pair.begin(), per_pair.end())
+            .first -
+        vectorized.begin();
+    EXPECT_TRUE(vectorized == per_pair)
+        << o.config_label << ": first difference at character " << at << ": vectorized \""
+        << vectorized.substr(static_cast<std::size_t>(at), 120) << "\" per pair \""
+        << per_pair.substr(static_cast<std::size_t>(at), 120) << "\"";
+  }
 }
 
 TEST(Audit, MeasuresWhatThePipelinesShouldShow) {
