@@ -39,7 +39,8 @@ std::optional<Layout> parse_layout(std::string_view text);
 struct RopeScaling {
   RopeType type = RopeType::standard;
   double factor = 1.0;  // s
-  bool factor_given = false;  // whether the config states the factor (LongRoPE derives it otherwise)
+  bool factor_given =
+      false;  // whether the config states the factor (LongRoPE derives it otherwise)
   // Pretraining context L0 (yarn, llama3, longrope); falls back to max_position_embeddings.
   std::optional<std::int64_t> original_max_position_embeddings;
   // yarn

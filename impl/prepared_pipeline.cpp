@@ -23,11 +23,26 @@ using f16 = Eigen::half;
 // The C++ type that holds a precision's values.
 template <Precision P>
 struct TypeOf;
-template <> struct TypeOf<Precision::long_double> { using type = long double; };
-template <> struct TypeOf<Precision::f64> { using type = double; };
-template <> struct TypeOf<Precision::f32> { using type = float; };
-template <> struct TypeOf<Precision::bf16> { using type = bf16; };
-template <> struct TypeOf<Precision::f16> { using type = f16; };
+template <>
+struct TypeOf<Precision::long_double> {
+  using type = long double;
+};
+template <>
+struct TypeOf<Precision::f64> {
+  using type = double;
+};
+template <>
+struct TypeOf<Precision::f32> {
+  using type = float;
+};
+template <>
+struct TypeOf<Precision::bf16> {
+  using type = bf16;
+};
+template <>
+struct TypeOf<Precision::f16> {
+  using type = f16;
+};
 
 // An f32 value rounded to TF32 (10 explicit mantissa bits), to nearest, ties to even, as tensor
 // cores read matmul inputs (transformers #48428, TensorRT-LLM #19532). TF32 keeps f32's
@@ -45,10 +60,14 @@ float hold_f32(float v, Precision p) {
   switch (p) {
     case Precision::long_double:
     case Precision::f64:
-    case Precision::f32: return v;
-    case Precision::tf32: return round_to_tf32(v);
-    case Precision::bf16: return static_cast<float>(static_cast<bf16>(v));
-    case Precision::f16: return static_cast<float>(static_cast<f16>(v));
+    case Precision::f32:
+      return v;
+    case Precision::tf32:
+      return round_to_tf32(v);
+    case Precision::bf16:
+      return static_cast<float>(static_cast<bf16>(v));
+    case Precision::f16:
+      return static_cast<float>(static_cast<f16>(v));
   }
   return v;
 }
@@ -118,7 +137,8 @@ class PreparedPipeline final : public PreparedRope {
       case ThetaMethod::recurrence: {
         if constexpr (std::is_same_v<T, float>) {
           auto freq = pow_frequencies<float>(p, config, seq_len, formula);
-          const std::vector<float> plain = default_frequencies<float>(config.base, config.rotary_dim);
+          const std::vector<float> plain =
+              default_frequencies<float>(config.base, config.rotary_dim);
           // The variant enters as a per-pair f32 ratio to the unscaled frequency (ggml's
           // freq_factors and freq_scale); the unscaled frequency comes from the running product.
           ratio_.resize(plain.size());
@@ -135,8 +155,7 @@ class PreparedPipeline final : public PreparedRope {
     attention_t_ = static_cast<T>(attention_);
   }
 
-  void apply(std::int64_t position, std::span<const double> x,
-             std::span<double> y) const override {
+  void apply(std::int64_t position, std::span<const double> x, std::span<double> y) const override {
     const auto pairs = static_cast<std::size_t>(config_.pairs());
     const auto n = static_cast<std::size_t>(config_.head_dim);
     // This thread's buffers, kept from call to call: allocating five vectors per call cost
@@ -156,8 +175,10 @@ class PreparedPipeline final : public PreparedRope {
         case TrigMethod::fast_turns:
         case TrigMethod::unreduced_polynomial:
           if constexpr (std::is_same_v<T, float>) {
-            if (p_.trig == TrigMethod::fast_turns) fast_sincos_f32(angle[i], s, c);
-            else unreduced_sincos_f32(angle[i], c, s);
+            if (p_.trig == TrigMethod::fast_turns)
+              fast_sincos_f32(angle[i], s, c);
+            else
+              unreduced_sincos_f32(angle[i], c, s);
           }
           break;
       }
@@ -254,12 +275,15 @@ std::unique_ptr<PreparedRope> with_trig_type(const PipelineDescription& p, Form 
                                              const RopeConfig& config, std::int64_t seq_len,
                                              const ThetaFormulaF32& formula) {
   switch (p.trig_type) {
-    case Precision::f64: return make<S, A, double>(p, form, config, seq_len, formula);
-    case Precision::f32: return make<S, A, float>(p, form, config, seq_len, formula);
+    case Precision::f64:
+      return make<S, A, double>(p, form, config, seq_len, formula);
+    case Precision::f32:
+      return make<S, A, float>(p, form, config, seq_len, formula);
     case Precision::long_double:
     case Precision::tf32:
     case Precision::bf16:
-    case Precision::f16: break;
+    case Precision::f16:
+      break;
   }
   throw std::logic_error(std::string(p.name) + ": cos/sin are evaluated in f64 or f32");
 }
@@ -269,20 +293,24 @@ std::unique_ptr<PreparedRope> with_rotation(const PipelineDescription& p, Form f
                                             const RopeConfig& config, std::int64_t seq_len,
                                             const ThetaFormulaF32& formula) {
   switch (p.rotation) {
-    case Precision::f64: return with_trig_type<S, double>(p, form, config, seq_len, formula);
-    case Precision::f32: return with_trig_type<S, float>(p, form, config, seq_len, formula);
-    case Precision::bf16: return with_trig_type<S, bf16>(p, form, config, seq_len, formula);
+    case Precision::f64:
+      return with_trig_type<S, double>(p, form, config, seq_len, formula);
+    case Precision::f32:
+      return with_trig_type<S, float>(p, form, config, seq_len, formula);
+    case Precision::bf16:
+      return with_trig_type<S, bf16>(p, form, config, seq_len, formula);
     case Precision::long_double:
     case Precision::tf32:
-    case Precision::f16: break;
+    case Precision::f16:
+      break;
   }
   throw std::logic_error(std::string(p.name) + ": the rotation runs in f64, f32 or bf16");
 }
 
 }  // namespace
 
-void PreparedRope::apply_batch(std::span<const std::int64_t> positions,
-                               std::span<const double> x, std::span<double> y) const {
+void PreparedRope::apply_batch(std::span<const std::int64_t> positions, std::span<const double> x,
+                               std::span<double> y) const {
   const std::size_t n = positions.empty() ? 0 : x.size() / positions.size();
   for (std::size_t r = 0; r < positions.size(); ++r)
     apply(positions[r], x.subspan(r * n, n), y.subspan(r * n, n));
@@ -319,7 +347,8 @@ void validate_pipeline(const PipelineDescription& p) {
       break;
   }
   switch (p.trig) {
-    case TrigMethod::libm: break;
+    case TrigMethod::libm:
+      break;
     case TrigMethod::fast_turns:
     case TrigMethod::unreduced_polynomial:
       if (p.trig_type != Precision::f32) fail("fast cos/sin models are f32");
@@ -335,18 +364,22 @@ std::int64_t position_domain(const PipelineDescription& p) {
     case Precision::f64:
     case Precision::f32:
     case Precision::tf32:
-    case Precision::bf16: return kExactInDouble;  // f32's range: every int64 stays finite
+    case Precision::bf16:
+      return kExactInDouble;  // f32's range: every int64 stays finite
     // f16's largest finite value is 65504 and its ulp there 32: 65505..65519 still round to it,
     // 65520 (the tie) rounds to the even neighbour 65536, i.e. inf.
-    case Precision::f16: return 65519;
+    case Precision::f16:
+      return 65519;
   }
   return 0;
 }
 
 bool form_supports(Form form, const PipelineDescription& p) {
   switch (form) {
-    case Form::elementwise: return true;
-    case Form::matrix: return p.contraction == Contraction::separate;
+    case Form::elementwise:
+      return true;
+    case Form::matrix:
+      return p.contraction == Contraction::separate;
     case Form::complex:
       return p.contraction == Contraction::separate && p.rotation != Precision::bf16;
   }
@@ -361,10 +394,14 @@ std::unique_ptr<PreparedRope> prepare_pipeline(const PipelineDescription& p, For
     throw std::logic_error(std::string(p.name) + " does not run in the " +
                            std::string(form_name(form)) + " form");
   switch (p.dtype) {
-    case Dtype::f64: return with_rotation<double>(p, form, config, seq_len, formula);
-    case Dtype::f32: return with_rotation<float>(p, form, config, seq_len, formula);
-    case Dtype::bf16: return with_rotation<bf16>(p, form, config, seq_len, formula);
-    case Dtype::f16: return with_rotation<f16>(p, form, config, seq_len, formula);
+    case Dtype::f64:
+      return with_rotation<double>(p, form, config, seq_len, formula);
+    case Dtype::f32:
+      return with_rotation<float>(p, form, config, seq_len, formula);
+    case Dtype::bf16:
+      return with_rotation<bf16>(p, form, config, seq_len, formula);
+    case Dtype::f16:
+      return with_rotation<f16>(p, form, config, seq_len, formula);
   }
   throw std::logic_error("unknown storage dtype");
 }

@@ -3,10 +3,10 @@
 // counterexample of each failure.
 #include "properties/battery.hpp"
 
-#include <cmath>
 #include <fmt/format.h>
 #include <rapidcheck.h>
 #include <rapidcheck/detail/TestListenerAdapter.h>
+#include <cmath>
 
 #include "core/presets.hpp"
 #include "properties/check_support.hpp"
@@ -28,9 +28,8 @@ rc::Gen<std::pair<std::string, RopeConfig>> supported_configs(const Subject& sub
     if (fixed.empty()) throw std::invalid_argument("the subject supports none of the configs");
     return rc::gen::elementOf(fixed);
   }
-  return rc::gen::suchThat(gen_named_config(), [&subject](const auto& named) {
-    return subject.supports(named.second);
-  });
+  return rc::gen::suchThat(
+      gen_named_config(), [&subject](const auto& named) { return subject.supports(named.second); });
 }
 
 enum class RunOutcome { success, failure, gave_up };
@@ -70,11 +69,18 @@ CheckResult evaluate(const Property& property, const Subject& subject, const Tes
   }
 }
 
-bool is_kernel_failure(const CheckResult& r) { return r.detail.rfind(kKernelFailure, 0) == 0; }
+bool is_kernel_failure(const CheckResult& r) {
+  return r.detail.rfind(kKernelFailure, 0) == 0;
+}
 
 Finding failure_finding(const Property& property, const TestCase& c, const CheckResult& r,
                         const Subject& subject) {
-  Finding f{property.name, c.config_name, false, r.measured, r.bound, r.position,
+  Finding f{property.name,
+            c.config_name,
+            false,
+            r.measured,
+            r.bound,
+            r.position,
             r.detail + "\n  case: " + describe(c) + "\n  replay: ropecheck rotate <<< '" +
                 replay_request(c, subject.name()) + "'"};
   return f;
@@ -107,10 +113,14 @@ std::vector<TestCase> boundary_cases(const NamedConfig& named, Dtype dtype,
 
 const char* verdict_name(Verdict verdict) {
   switch (verdict) {
-    case Verdict::pass: return "pass";
-    case Verdict::fail: return "fail";
-    case Verdict::not_applicable: return "not applicable";
-    case Verdict::not_completed: return "not completed";
+    case Verdict::pass:
+      return "pass";
+    case Verdict::fail:
+      return "fail";
+    case Verdict::not_applicable:
+      return "not applicable";
+    case Verdict::not_completed:
+      return "not completed";
   }
   return "fail";
 }
@@ -123,7 +133,8 @@ bool BatteryReport::passed() const {
 }
 
 std::vector<std::int64_t> boundary_lengths(const RopeConfig& config) {
-  if (config.scaling.type != RopeType::dynamic && config.scaling.type != RopeType::longrope) return {};
+  if (config.scaling.type != RopeType::dynamic && config.scaling.type != RopeType::longrope)
+    return {};
   // Dynamic NTK switches at max_position_embeddings (spec/rope.md 9.4), LongRoPE at L0 (9.7).
   const std::int64_t l0 = config.scaling.type == RopeType::dynamic && config.max_position_embeddings
                               ? *config.max_position_embeddings
@@ -228,13 +239,15 @@ BatteryReport run_battery(const Subject& subject, const BatteryOptions& options)
         // nondeterministic failure would wander without end, so identical re-runs decide.
         first_failure_at = Clock::now();
         int failures = 1;
-        for (int i = 0; i < options.failure_reruns; ++i) failures += !evaluate(property, subject, c).passed;
+        for (int i = 0; i < options.failure_reruns; ++i)
+          failures += !evaluate(property, subject, c).passed;
         const int runs = 1 + options.failure_reruns;
         if (failures < runs) {
           intermittent = failure_finding(property, c, r, subject);
-          intermittent->detail = fmt::format("intermittent: fails {} of {} identical calls "
-                                             "(the kernel is not deterministic); first failure: {}",
-                                             failures, runs, intermittent->detail);
+          intermittent->detail = fmt::format(
+              "intermittent: fails {} of {} identical calls "
+              "(the kernel is not deterministic); first failure: {}",
+              failures, runs, intermittent->detail);
           settled = true;
           return;
         }
@@ -250,8 +263,8 @@ BatteryReport run_battery(const Subject& subject, const BatteryOptions& options)
       RC_FAIL(fmt::format("{}: measured {:.3e} > bound {:.3e} at position {}", property.name,
                           r.measured, r.bound, r.position));
     };
-    const RunOutcome outcome = run_random_cases(testable, property.name, options.seed,
-                                                options.cases_per_property);
+    const RunOutcome outcome =
+        run_random_cases(testable, property.name, options.seed, options.cases_per_property);
     finding.cases += cases;
     if (intermittent) {
       intermittent->cases = finding.cases;

@@ -1,6 +1,6 @@
 // Rotations are orthogonal (up to the attention factor): norms, inverse, composition, layouts.
-#include <cmath>
 #include <fmt/format.h>
+#include <cmath>
 
 #include "properties/check_support.hpp"
 #include "properties/checks.hpp"
@@ -31,7 +31,8 @@ CheckResult check_norm_preservation(const Subject& s, const TestCase& c) {
   const auto y = h.rotate(m, c.q);
   const auto bound = h.bounds(m, c.q);
   long double squared = 0;
-  for (int j = 0; j < c.config.rotary_dim; ++j) squared += static_cast<long double>(bound[j]) * bound[j];
+  for (int j = 0; j < c.config.rotary_dim; ++j)
+    squared += static_cast<long double>(bound[j]) * bound[j];
   const long double expected = h.attention() * rotary_norm(c.config, c.q);
   const long double got = rotary_norm(c.config, y);
   // | |y_hat| - |y| | <= |y_hat - y| (triangle inequality); a itself is known to u64.
@@ -58,7 +59,7 @@ CheckResult check_inverse(const Subject& s, const TestCase& c) {
     const double limit = b1[j] + b2[j] + 4 * kU64 * std::fabs(static_cast<double>(expected));
     result.observe(nan_aware_distance(y2[j], static_cast<double>(expected)), limit, m,
                    fmt::format("R_-m R_m x: {}", channel_detail(static_cast<int>(j), y2[j],
-                                                               static_cast<double>(expected))));
+                                                                static_cast<double>(expected))));
   }
   return result;
 }

@@ -36,7 +36,8 @@ class Harness {
   // rounded to double (pass-through channels are left out so they cannot swamp it).
   double exact_score(std::vector<double> q, std::vector<double> k, std::int64_t m,
                      std::int64_t n) const {
-    for (std::size_t j = static_cast<std::size_t>(config_.rotary_dim); j < q.size(); ++j) q[j] = k[j] = 0;
+    for (std::size_t j = static_cast<std::size_t>(config_.rotary_dim); j < q.size(); ++j)
+      q[j] = k[j] = 0;
     return reference_.exact_score(q, k, m, n);
   }
 

@@ -1,8 +1,8 @@
 // Attention scores: relative-position invariance and RoFormer's long-term decay bound.
+#include <fmt/format.h>
 #include <cfloat>
 #include <cmath>
 #include <complex>
-#include <fmt/format.h>
 
 #include "properties/check_support.hpp"
 #include "properties/checks.hpp"
@@ -89,7 +89,8 @@ CheckResult check_decay_bound(const Subject& s, const TestCase& c) {
   std::vector<std::complex<long double>> hv(static_cast<std::size_t>(pairs) + 1, 0.0L);
   for (int i = 0; i < pairs; ++i) {
     const auto [a, b] = pair_channels(cfg.layout, cfg.rotary_dim, i);
-    hv[i] = std::complex<long double>(c.q[a], c.q[b]) * std::conj(std::complex<long double>(c.k[a], c.k[b]));
+    hv[i] = std::complex<long double>(c.q[a], c.q[b]) *
+            std::conj(std::complex<long double>(c.k[a], c.k[b]));
   }
   // Abel summation (RoFormer Eq. 36-37): |sum h_i e^{j r theta_i}| <= max_i |h_{i+1} - h_i|
   // * sum_{i=1..d/2} |S_i| with S_i = sum_{k<i} e^{j r theta_k} and h_{d/2} = 0.

@@ -161,8 +161,8 @@ TEST(ExhaustiveSharedRows, EqualRunningEveryPosition) {
     const std::string a = part_to_json(shared).dump(), b = part_to_json(every).dump();
     const auto at = std::mismatch(a.begin(), a.end(), b.begin(), b.end()).first - a.begin();
     EXPECT_TRUE(a == b) << what << ": first difference at character " << at << ": shared \""
-                    << a.substr(static_cast<std::size_t>(at), 120) << "\" every \""
-                    << b.substr(static_cast<std::size_t>(at), 120) << "\"";
+                        << a.substr(static_cast<std::size_t>(at), 120) << "\" every \""
+                        << b.substr(static_cast<std::size_t>(at), 120) << "\"";
     const auto rows = static_cast<std::uint64_t>(last - first + 1) * impls.size();
     EXPECT_EQ(every.pipeline_rows, rows) << what;
     // ... and did share (f16 positions are 32 apart at 60000, f32 positions 128 apart at 2^30).

@@ -23,9 +23,8 @@ TEST(Registry, ThreeFormsAndElevenPipelines) {
     pipelines.insert(std::string(impl.pipeline->name));
   }
   EXPECT_EQ(forms, (std::set<std::string>{"matrix", "complex", "elementwise"}));
-  for (const char* name : {"f64", "f32", "f32-exact-angle", "bf16-hf", "bf16-cache",
-                           "bf16-invfreq", "f16-positions", "ggml-f32", "fastmath-f32",
-                           "tf32-angle", "f32-fma"})
+  for (const char* name : {"f64", "f32", "f32-exact-angle", "bf16-hf", "bf16-cache", "bf16-invfreq",
+                           "f16-positions", "ggml-f32", "fastmath-f32", "tf32-angle", "f32-fma"})
     EXPECT_TRUE(pipelines.contains(name)) << name;
   for (const char* name : {"elementwise:f64", "complex:f64", "matrix:f64", "elementwise:f32",
                            "complex:f32", "matrix:f32"})
@@ -106,12 +105,14 @@ TEST(Pipelines, F64WithinDerivedBoundOfLongDouble) {
           std::vector<double> y(x.size());
           prepared->apply(m, x, y);
           const double bound = ((std::log(config.base) + 9) * static_cast<double>(m) *
-                                    static_cast<double>(theta_max) + 8) *
+                                    static_cast<double>(theta_max) +
+                                8) *
                                0x1p-53 * static_cast<double>(exact.attention);
           for (int i = 0; i < config.pairs(); ++i) {
             const auto [a, b] = pair_channels(config.layout, config.rotary_dim, i);
             const long double phi = static_cast<long double>(m) * exact.theta[i];
-            const long double c = std::cos(phi) * exact.attention, s = std::sin(phi) * exact.attention;
+            const long double c = std::cos(phi) * exact.attention,
+                              s = std::sin(phi) * exact.attention;
             const long double ya = x[a] * c - x[b] * s, yb = x[a] * s + x[b] * c;
             const double norm = std::hypot(x[a], x[b]);
             ASSERT_LE(std::fabs(static_cast<double>(y[a] - ya)), bound * norm)
@@ -129,7 +130,8 @@ double max_error_vs_long_double(const Implementation& impl, const RopeConfig& co
   const LongDoubleRope exact(config, m + 1);
   auto prepared = impl.prepare(config, m + 1);
   std::vector<double> x(static_cast<std::size_t>(config.head_dim), 0.0), y(x.size());
-  for (int i = 0; i < config.pairs(); ++i) x[pair_channels(config.layout, config.rotary_dim, i).a] = 1.0;
+  for (int i = 0; i < config.pairs(); ++i)
+    x[pair_channels(config.layout, config.rotary_dim, i).a] = 1.0;
   prepared->apply(m, x, y);
   double worst = 0;
   for (int i = 0; i < config.pairs(); ++i) {
@@ -183,8 +185,8 @@ TEST(Pipelines, GgmlRecurrenceDriftsBeyondPowf) {
   // theta_i from a running f32 product accumulates about i roundings; at large m that exceeds
   // the f32 pipeline's powf frequencies on the slow pairs (llama.cpp CPU path).
   const RopeConfig& config = find_preset("llama-2-7b").rope;
-  const double ggml = max_error_vs_long_double(find_implementation("elementwise:ggml-f32"),
-                                               config, 100000);
+  const double ggml =
+      max_error_vs_long_double(find_implementation("elementwise:ggml-f32"), config, 100000);
   EXPECT_GT(ggml, 1e-4);
   EXPECT_LT(ggml, 0.5);
 }
@@ -194,9 +196,10 @@ TEST(Pipelines, FastMathLosesBitsWithAngleSize) {
   // about 2^-11 turns of extra error, far above f32's accurate cosf.
   const RopeConfig& config = find_preset("llama-2-7b").rope;
   const std::int64_t m = (1 << 16) + 5;
-  const double fast = max_error_vs_long_double(find_implementation("elementwise:fastmath-f32"),
-                                               config, m);
-  const double accurate = max_error_vs_long_double(find_implementation("elementwise:f32"), config, m);
+  const double fast =
+      max_error_vs_long_double(find_implementation("elementwise:fastmath-f32"), config, m);
+  const double accurate =
+      max_error_vs_long_double(find_implementation("elementwise:f32"), config, m);
   EXPECT_GT(fast, accurate);
   EXPECT_LT(fast, 0.05);
 }
@@ -216,7 +219,8 @@ TEST(Pipelines, Tf32AngleRoundsPositionsAbove2048AndTheta) {
   auto prepared = tf32.prepare(config, 1);
   auto theta = compute_frequencies<float>(config, 1).theta;
   std::vector<double> x(128, 0.0), y(128);
-  for (int i = 0; i < config.pairs(); ++i) x[pair_channels(config.layout, config.rotary_dim, i).a] = 1.0;
+  for (int i = 0; i < config.pairs(); ++i)
+    x[pair_channels(config.layout, config.rotary_dim, i).a] = 1.0;
   for (std::int64_t m : {std::int64_t{1000}, std::int64_t{2048}, std::int64_t{2049},
                          std::int64_t{2051}, std::int64_t{3000001}}) {
     prepared->apply(m, x, y);
@@ -268,8 +272,8 @@ TEST(Pipelines, EqualComputedPositionsGiveIdenticalOutputs) {
   const auto dim = static_cast<std::size_t>(config.head_dim);
   // Where f16 positions repeat (above 2048), where f32 positions start to (2^24) and where they
   // repeat 128 at a time (2^30).
-  const std::vector<std::int64_t> starts = {2047, 40000, 65500, (1 << 24) - 2, 1 << 30,
-                                            (std::int64_t{1} << 31) - 300};
+  const std::vector<std::int64_t> starts = {2047,          40000,   65500,
+                                            (1 << 24) - 2, 1 << 30, (std::int64_t{1} << 31) - 300};
   for (const Implementation& impl : all_implementations()) {
     const auto rope = impl.prepare(config, 1 << 20);
     int shared = 0;

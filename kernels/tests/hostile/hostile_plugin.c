@@ -26,15 +26,17 @@ static void hang(void) {
 #if defined(HOSTILE_CTOR_EXIT) || defined(HOSTILE_ENTRY_EXIT) || defined(HOSTILE_SUPPORTS_EXIT) || \
     defined(HOSTILE_APPLY_EXIT)
 #define MISBEHAVE() exit(0)
-#elif defined(HOSTILE_CTOR_SEGV) || defined(HOSTILE_ENTRY_SEGV) || defined(HOSTILE_SUPPORTS_SEGV) || \
-    defined(HOSTILE_APPLY_SEGV)
+#elif defined(HOSTILE_CTOR_SEGV) || defined(HOSTILE_ENTRY_SEGV) || \
+    defined(HOSTILE_SUPPORTS_SEGV) || defined(HOSTILE_APPLY_SEGV)
 #define MISBEHAVE() crash()
 #else
 #define MISBEHAVE() hang()
 #endif
 
 #if defined(HOSTILE_CTOR_EXIT) || defined(HOSTILE_CTOR_SEGV) || defined(HOSTILE_CTOR_HANG)
-__attribute__((constructor)) static void on_load(void) { MISBEHAVE(); }
+__attribute__((constructor)) static void on_load(void) {
+  MISBEHAVE();
+}
 #endif
 
 static unsigned long calls = 0;
@@ -52,7 +54,8 @@ static unsigned next_random(void) {
 static int supports(const rc_rope_config* config, uint32_t dtype) {
   (void)config;
   (void)dtype;
-#if defined(HOSTILE_SUPPORTS_EXIT) || defined(HOSTILE_SUPPORTS_SEGV) || defined(HOSTILE_SUPPORTS_HANG)
+#if defined(HOSTILE_SUPPORTS_EXIT) || defined(HOSTILE_SUPPORTS_SEGV) || \
+    defined(HOSTILE_SUPPORTS_HANG)
   MISBEHAVE();
 #endif
   return 1;
@@ -154,7 +157,8 @@ static int apply(const rc_kernel_args* args) {
   if (calls % 97 == 0) y[0] = -y[0] + 1.0f;
 #endif
 #ifdef HOSTILE_ZEROS_2PCT
-  if (next_random() % 100 < 2) memset(y, 0, (size_t)(args->tokens * args->heads * d) * sizeof(float));
+  if (next_random() % 100 < 2)
+    memset(y, 0, (size_t)(args->tokens * args->heads * d) * sizeof(float));
 #else
   (void)next_random;
 #endif
@@ -176,7 +180,7 @@ static const rc_kernel kernels[] = {{
 #if defined(HOSTILE_DYNAMIC_CORRECT) || defined(HOSTILE_DYNAMIC_FROZEN)
                   | RC_ROPE_BIT(RC_ROPE_DYNAMIC)
 #endif
-    ,
+        ,
     .angle_mode = RC_ANGLES_COMPUTED,
     .bound = "f32",
     .supports = supports,
