@@ -2,7 +2,6 @@
 // metrics against their per-pair definition, safe positions.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -11,6 +10,7 @@
 #include "audit/audit_json.hpp"
 #include "audit/audit_report.hpp"
 #include "audit/position_spec.hpp"
+#include "audit/tests/same_text.hpp"
 #include "core/config_error.hpp"
 #include "core/presets.hpp"
 
@@ -115,14 +115,7 @@ TEST(Audit, VectorizedMetricsEqualThePerPairDefinition) {
     const std::string vectorized = blocks_to_json(run_blocks(o, nullptr)).dump();
     o.per_pair_metrics = true;
     const std::string per_pair = blocks_to_json(run_blocks(o, nullptr)).dump();
-    const auto at =
-        std::mismatch(vectorized.begin(), vectorized.end(), per_pair.begin(), per_pair.end())
-            .first -
-        vectorized.begin();
-    EXPECT_TRUE(vectorized == per_pair)
-        << o.config_label << ": first difference at character " << at << ": vectorized \""
-        << vectorized.substr(static_cast<std::size_t>(at), 120) << "\" per pair \""
-        << per_pair.substr(static_cast<std::size_t>(at), 120) << "\"";
+    EXPECT_TRUE(testing::same_text(vectorized, per_pair)) << o.config_label;
   }
 }
 

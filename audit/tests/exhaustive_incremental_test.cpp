@@ -7,13 +7,13 @@
 // equal computed positions gives the results of running every position.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "audit/exhaustive.hpp"
+#include "audit/tests/same_text.hpp"
 #include "core/presets.hpp"
 #include "impl/implementation.hpp"
 #include "reference/reference.hpp"
@@ -50,7 +50,8 @@ Both run_both(ExhaustiveOptions o) {
 }
 
 void expect_same(const Both& b, const std::string& what) {
-  EXPECT_EQ(part_to_json(b.incremental).dump(), part_to_json(b.exact).dump()) << what;
+  EXPECT_TRUE(testing::same_text(part_to_json(b.incremental).dump(), part_to_json(b.exact).dump()))
+      << what;
   EXPECT_EQ(b.exact.exact_positions, static_cast<std::uint64_t>(b.exact.last - b.exact.first + 1))
       << what;
 }
@@ -158,11 +159,8 @@ TEST(ExhaustiveSharedRows, EqualRunningEveryPosition) {
     o.share_rows = true;
     const ExhaustivePart shared = run_exhaustive(o, nullptr);
     const std::string what = std::to_string(first) + ".." + std::to_string(last);
-    const std::string a = part_to_json(shared).dump(), b = part_to_json(every).dump();
-    const auto at = std::mismatch(a.begin(), a.end(), b.begin(), b.end()).first - a.begin();
-    EXPECT_TRUE(a == b) << what << ": first difference at character " << at << ": shared \""
-                        << a.substr(static_cast<std::size_t>(at), 120) << "\" every \""
-                        << b.substr(static_cast<std::size_t>(at), 120) << "\"";
+    EXPECT_TRUE(testing::same_text(part_to_json(shared).dump(), part_to_json(every).dump()))
+        << what;
     const auto rows = static_cast<std::uint64_t>(last - first + 1) * impls.size();
     EXPECT_EQ(every.pipeline_rows, rows) << what;
     // ... and did share (f16 positions are 32 apart at 60000, f32 positions 128 apart at 2^30).
