@@ -89,7 +89,7 @@ TEST(Audit, SameResultForAnyThreadCountAndShards) {
   EXPECT_THROW(reduce_blocks(one, merged), ConfigError);
 }
 
-// The vectorized ordinary case of the metrics (pair_values in audit_engine.cpp) against the
+// The vectorized ordinary case of the metrics (pair_values in pair_metrics.cpp) against the
 // per-pair definition: NaN and infinite outputs (f16 positions past 65519), f64's tiny errors,
 // both layouts, and thresholds equal to measured errors (every refinement decision on its
 // edge) give the same blocks, byte for byte.
