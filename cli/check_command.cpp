@@ -33,17 +33,20 @@ struct CheckArgs {
   // "--seed -1" to 2^64 - 1.
   std::string memory_mib = "4096", cpu_s = "600", seed = "20261123";
   std::string cases;  // empty: $ROPECHECK_CHECK_CASES, else 50
+  std::string shrink_seconds;  // empty: $ROPECHECK_CHECK_SHRINK_SECONDS, else 20
   bool list = false;
   bool verbose = false;
 };
 
-// Cases per property: --cases, else $ROPECHECK_CHECK_CASES (CI sets a small number for slow
-// builds such as sanitizers), else 50.
-int cases_per_property(const std::string& given) {
-  if (!given.empty()) return static_cast<int>(parse_integer(given, "--cases", 1, 100000));
-  const char* env = std::getenv("ROPECHECK_CHECK_CASES");
-  if (env == nullptr || *env == '\0') return 50;
-  return static_cast<int>(parse_integer(env, "ROPECHECK_CHECK_CASES", 1, 100000));
+// An integer option that CI may lower for slow builds such as the sanitizers': the option,
+// else the environment variable, else the default; each parsed strictly within [min, max].
+std::int64_t option_or_environment(const std::string& given, const std::string& option,
+                                   const char* variable, std::int64_t fallback, std::int64_t min,
+                                   std::int64_t max) {
+  if (!given.empty()) return parse_integer(given, option, min, max);
+  const char* env = std::getenv(variable);
+  if (env == nullptr || *env == '\0') return fallback;
+  return parse_integer(env, variable, min, max);
 }
 
 // The configurations named by --preset (any number), --hf-config or --config (one each, with
@@ -93,7 +96,10 @@ kernels::CheckOptions build_options(const CheckArgs& args) {
   o.limits.cpu_seconds = static_cast<std::uint64_t>(
       parse_integer(args.cpu_s, "--cpu-limit (seconds)", 1, 1000000));
   o.seed = parse_unsigned(args.seed, "--seed", UINT64_MAX);
-  o.cases_per_property = cases_per_property(args.cases);
+  o.cases_per_property = static_cast<int>(
+      option_or_environment(args.cases, "--cases", "ROPECHECK_CHECK_CASES", 50, 1, 100000));
+  o.shrink_budget = std::chrono::seconds(option_or_environment(
+      args.shrink_seconds, "--shrink-seconds", "ROPECHECK_CHECK_SHRINK_SECONDS", 20, 0, 86400));
   return o;
 }
 
@@ -164,6 +170,10 @@ Runner add_check_command(CLI::App& app) {
   sub->add_option("--cases", args->cases,
                   "Random cases per property and configuration (default $ROPECHECK_CHECK_CASES, "
                   "else 50)");
+  sub->add_option("--shrink-seconds", args->shrink_seconds,
+                  "Seconds spent shrinking each failing property's counterexample; the smallest "
+                  "failing case by then is reported (default $ROPECHECK_CHECK_SHRINK_SECONDS, "
+                  "else 20; 0: the first failing case)");
   sub->add_flag("--list", args->list, "List the library's kernels and exit");
   sub->add_flag("--verbose", args->verbose,
                 "Print each failure's counterexample (inputs in hex) below the table");

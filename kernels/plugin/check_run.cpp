@@ -86,6 +86,7 @@ ConfigOutcome check_config(const PluginSubject& subject, const properties::Named
   battery.configs = {named};
   battery.seed = options.seed;
   battery.cases_per_property = options.cases_per_property;
+  battery.shrink_budget = options.shrink_budget;
   battery.deadline = deadline;
   // Properties combine two positions (m + n, m + t), so each is drawn up to half the limit.
   battery.max_position = std::min(battery.max_position, limit / 2);

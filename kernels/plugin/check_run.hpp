@@ -23,6 +23,8 @@ struct CheckOptions {
   WorkerLimits limits;      // timeout per call, memory, CPU and output of each worker
   std::uint64_t seed = 20261123;
   int cases_per_property = 50;
+  // Shrinking one failing property's counterexample stops after this long (BatteryOptions).
+  std::chrono::milliseconds shrink_budget{20000};
   // The whole run stops starting work after this long; what did not run is reported and the
   // run does not pass. Zero: no budget.
   std::chrono::milliseconds time_budget{0};

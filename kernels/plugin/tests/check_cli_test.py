@@ -27,8 +27,9 @@ BROKEN_MARKERS = {
 }
 
 
-def run(args, expect_code):
-    proc = subprocess.run([ROPECHECK, "check", *args], capture_output=True, text=True, timeout=840)
+def run(args, expect_code, env=None):
+    proc = subprocess.run([ROPECHECK, "check", *args], capture_output=True, text=True, timeout=840,
+                          env=env)
     out = proc.stdout + proc.stderr
     if proc.returncode != expect_code:
         sys.exit(f"expected exit {expect_code}, got {proc.returncode}\n{out}")
@@ -110,9 +111,22 @@ def whole_broken_library():
     expect_in(stdout, ["FAIL: some property does not hold"])
 
 
-def usage_error(args, words):
-    _, stderr = run(args, 2)
+def usage_error(args, words, env=None):
+    _, stderr = run(args, 2, env)
     expect_in(stderr, words)
+
+
+def shrink_seconds():
+    # No shrinking at all still reports the failure, with a replayable counterexample.
+    stdout, _ = run(["--kernel", BROKEN, "--kernel-name", "flipped", "--shrink-seconds", "0",
+                     "--verbose", *QUICK], 1)
+    expect_in(failed_lines(stdout, "flipped:f32"), BROKEN_MARKERS["flipped"])
+    expect_in(stdout, ["ropecheck rotate"])
+    # Out of range or not an integer, from the option or from the environment: a usage error.
+    for value in ["-1", "86401", "1.5"]:
+        usage_error(["--kernel", CORRECT, "--shrink-seconds", value], ["--shrink-seconds", value, "0..86400"])
+    env = dict(os.environ, ROPECHECK_CHECK_SHRINK_SECONDS="soon")
+    usage_error(["--kernel", CORRECT], ["ROPECHECK_CHECK_SHRINK_SECONDS", "soon"], env)
 
 
 CASES = {
@@ -142,6 +156,7 @@ def list_kernels():
 
 
 CASES["list_kernels"] = list_kernels
+CASES["shrink_seconds"] = shrink_seconds
 for name in BROKEN_MARKERS:
     CASES[name] = lambda name=name: broken(name)
 
