@@ -233,31 +233,47 @@ mpfr_prec_t round_up_64(mpfr_prec_t p) {
 
 }  // namespace
 
+// The part of the sequence length the frequencies depend on (compute() below): dynamic NTK's
+// L = max(seq_len, Lm) and LongRoPE's choice of factors (seq_len > L0); the other variants
+// ignore it.
+std::int64_t ExactFrequencies::length_key(const RopeConfig& c, std::int64_t seq_len) {
+  switch (c.scaling.type) {
+    case RopeType::dynamic: return std::max(seq_len, *c.max_position_embeddings);
+    case RopeType::longrope: return seq_len > c.original_context() ? 1 : 0;
+    default: return 0;
+  }
+}
+
 // The caches of the last kSharedCaches configurations used. The property battery builds a
 // reference for every test case, and every property draws the same cases (one seed): without
 // sharing, each configuration's enclosures were computed again for every property, which was
-// four tenths of `ropecheck check`'s time. Enclosures depend on the configuration and the
-// sequence length alone, so a shared one is the one that would have been computed.
+// four tenths of `ropecheck check`'s time. The enclosures depend on the configuration, without
+// its channel layout, and on the sequence length only through length_key(): keyed on those
+// alone, a shared cache holds what would have been computed. (Keyed on the whole sequence
+// length, which each case draws anew, the battery missed the cache at almost every case.)
 std::shared_ptr<ExactFrequencies::Cache> ExactFrequencies::shared_cache(const RopeConfig& config,
                                                                         std::int64_t seq_len) {
   constexpr std::size_t kSharedCaches = 64;
   struct Entry {
     RopeConfig config;
-    std::int64_t seq_len;
+    std::int64_t length;
     std::shared_ptr<Cache> cache;
   };
+  RopeConfig key = config;
+  key.layout = Layout::half;
+  const std::int64_t length = length_key(config, seq_len);
   static std::mutex mutex;
   static std::deque<Entry> recent;  // most recently used first
   std::lock_guard lock(mutex);
   const auto it = std::find_if(recent.begin(), recent.end(), [&](const Entry& e) {
-    return e.seq_len == seq_len && e.config == config;
+    return e.length == length && e.config == key;
   });
   if (it != recent.end()) {
     Entry entry = std::move(*it);
     recent.erase(it);
     recent.push_front(std::move(entry));
   } else {
-    recent.push_front({config, seq_len, std::make_shared<Cache>()});
+    recent.push_front({key, length, std::make_shared<Cache>()});
     if (recent.size() > kSharedCaches) recent.pop_back();
   }
   return recent.front().cache;

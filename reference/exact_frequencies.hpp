@@ -32,7 +32,7 @@ struct FrequencySet {
 
 // The exact frequencies of one configuration and sequence length. Thread-safe; enclosures are
 // computed on demand and cached per precision, in a cache shared by every ExactFrequencies of
-// the same configuration and sequence length among the recently used ones.
+// the same frequencies (configuration and sequence length) among the recently used ones.
 class ExactFrequencies {
  public:
   // Throws ConfigError for an invalid configuration (validate() in core/hf_config.hpp).
@@ -70,6 +70,7 @@ class ExactFrequencies {
     std::mutex mutex;
     std::map<mpfr_prec_t, std::shared_ptr<const FrequencySet>> sets;
   };
+  static std::int64_t length_key(const RopeConfig& config, std::int64_t seq_len);
   static std::shared_ptr<Cache> shared_cache(const RopeConfig& config, std::int64_t seq_len);
   std::shared_ptr<Cache> cache_;
 };

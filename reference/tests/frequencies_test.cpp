@@ -209,6 +209,31 @@ TEST(ExactFrequencies, DynamicNtkGrowsTheBaseOnlyPastTheContext) {
   }
 }
 
+// The enclosures are shared (one computation) exactly where they are equal: across sequence
+// lengths the variant ignores and across channel layouts, never across lengths it reads.
+TEST(ExactFrequencies, SharesEnclosuresOnlyWhereTheFrequenciesAreEqual) {
+  std::mt19937_64 rng(31);
+  const auto same = [](const RopeConfig& a, std::int64_t la, const RopeConfig& b,
+                       std::int64_t lb) {
+    return ExactFrequencies(a, la).at(192) == ExactFrequencies(b, lb).at(192);
+  };
+  RopeConfig c = random_config(rng, RopeType::yarn);
+  RopeConfig interleaved = c;
+  interleaved.layout = c.layout == Layout::half ? Layout::interleaved : Layout::half;
+  EXPECT_TRUE(same(c, 7, c, 1 << 30));
+  EXPECT_TRUE(same(c, 7, interleaved, 9));
+  RopeConfig dynamic = random_config(rng, RopeType::dynamic);
+  const std::int64_t lm = *dynamic.max_position_embeddings;
+  EXPECT_TRUE(same(dynamic, 1, dynamic, lm));  // L = max(seq_len, Lm) = Lm for both
+  EXPECT_FALSE(same(dynamic, lm + 1, dynamic, lm));
+  EXPECT_FALSE(same(dynamic, 2 * lm, dynamic, lm + 1));
+  const RopeConfig longrope = random_config(rng, RopeType::longrope);
+  const std::int64_t l0 = longrope.original_context();
+  EXPECT_TRUE(same(longrope, 1, longrope, l0));
+  EXPECT_TRUE(same(longrope, l0 + 1, longrope, 100 * l0));
+  EXPECT_FALSE(same(longrope, l0, longrope, l0 + 1));
+}
+
 TEST(ExactFrequencies, ProportionalRotatesTheFirstFloorOfPDOverTwoPairs) {
   RopeConfig c;
   c.head_dim = c.rotary_dim = 256;
