@@ -1,6 +1,11 @@
 #include "reference/fast_path.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
 
 #include "reference/exact_frequencies.hpp"
@@ -58,13 +63,14 @@ bool fast_path_has_avx2() {
   return has;
 }
 
-FastPathData build_fast_path(const ExactFrequencies& freqs) {
+namespace {
+
+// The fast path of one frequency set (everything but the channel layout).
+FastPathData build_for_set(const ExactFrequencies& freqs,
+                           const std::shared_ptr<const FrequencySet>& set) {
   FastPathData data;
-  const RopeConfig& c = freqs.config();
   data.pairs = freqs.pairs();
-  data.rotary_dim = c.rotary_dim;
-  data.interleaved = c.layout == Layout::interleaved;
-  const auto set = freqs.at(kSetupPrecision);
+  data.rotary_dim = freqs.config().rotary_dim;
   const mpfr_prec_t p = set->prec;
   const Interval two_pi = Interval::integer(2, p) * pi_interval(p);
   for (int i = 0; i < data.pairs; ++i) {
@@ -120,6 +126,41 @@ FastPathData build_fast_path(const ExactFrequencies& freqs) {
   // K = 2^-74 a_hi (1 + 2^-40): the factor covers a <= a_hi (1 + 2^-100) and the two roundings
   // of E = K (|x_a| + |x_b|) in the kernel.
   data.bound = kRelativeBound * data.a_hi * (1.0 + 0x1p-40);
+  return data;
+}
+
+}  // namespace
+
+// Built once per frequency set among the recently used ones. Every ExactFrequencies of the same
+// frequencies shares one set (its shared cache), and everything above follows from the set and
+// the configuration it came from (which pairs are zero, the exact attention factor), so a
+// shared result is the one that would be built. The property battery builds a reference for
+// every case: building each one's fast path anew was a fifth of `ropecheck check`'s time.
+FastPathData build_fast_path(const ExactFrequencies& freqs) {
+  constexpr std::size_t kRemembered = 64;
+  const std::shared_ptr<const FrequencySet> set = freqs.at(kSetupPrecision);
+  static std::mutex mutex;
+  // Most recently used first; a weak pointer never matches a set that has since been freed,
+  // even one whose address is reused.
+  static std::deque<std::pair<std::weak_ptr<const FrequencySet>, FastPathData>> recent;
+  const auto remembered = [&]() -> std::optional<FastPathData> {
+    std::lock_guard lock(mutex);
+    const auto it = std::find_if(recent.begin(), recent.end(),
+                                 [&](const auto& entry) { return entry.first.lock() == set; });
+    if (it == recent.end()) return std::nullopt;
+    auto entry = std::move(*it);
+    recent.erase(it);
+    recent.push_front(std::move(entry));
+    return recent.front().second;
+  };
+  std::optional<FastPathData> found = remembered();
+  FastPathData data = found ? std::move(*found) : build_for_set(freqs, set);
+  if (!found) {
+    std::lock_guard lock(mutex);
+    recent.emplace_front(set, data);
+    if (recent.size() > kRemembered) recent.pop_back();
+  }
+  data.interleaved = freqs.config().layout == Layout::interleaved;
   return data;
 }
 

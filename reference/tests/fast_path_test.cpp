@@ -3,6 +3,7 @@
 // hard cases (ROPECHECK_DEEP=1: 10^7).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <random>
@@ -117,6 +118,33 @@ TEST(FastPath, ErrorBoundHolds) {
   }
   std::printf("error bound: %ld traces, worst |error|/E = %.3g, worst trig error 2^%.2f\n", checked,
               worst_ratio, std::log2(worst_trig));
+}
+
+// build_fast_path remembers its result per frequency set, which ignores the channel layout: a
+// remembered one must equal the first build, in the layout of the configuration asked for.
+TEST(FastPath, RememberedBuildsEqualFreshOnesInTheirOwnLayout) {
+  std::mt19937_64 rng(43);
+  for (int n = 0; n < 20; ++n) {
+    RopeConfig c = testing::random_config(rng);
+    const std::int64_t seq_len = testing::random_seq_len(rng, c);
+    const FastPathData first = build_fast_path(ExactFrequencies(c, seq_len));
+    for (Layout layout : {Layout::interleaved, Layout::half}) {
+      c.layout = layout;
+      const FastPathData again = build_fast_path(ExactFrequencies(c, seq_len));
+      EXPECT_EQ(again.interleaved, layout == Layout::interleaved) << testing::describe(c);
+      EXPECT_EQ(again.pairs, first.pairs);
+      EXPECT_EQ(again.rotary_dim, first.rotary_dim);
+      EXPECT_EQ(again.kind, first.kind);
+      const auto equal = [](const std::vector<double>& a, const std::vector<double>& b) {
+        return std::ranges::equal(a, b, [](double x, double y) { return same_bits(x, y); });
+      };
+      EXPECT_TRUE(equal(again.t_hi, first.t_hi) && equal(again.t_mid, first.t_mid) &&
+                  equal(again.t_lo, first.t_lo));
+      EXPECT_TRUE(again.a_is_one == first.a_is_one && same_bits(again.a_hi, first.a_hi) &&
+                  same_bits(again.a_lo, first.a_lo) && same_bits(again.bound, first.bound))
+          << testing::describe(c);
+    }
+  }
 }
 
 // The avx2 kernel runs the fma kernel's operations lane by lane, and Dekker's products are as
