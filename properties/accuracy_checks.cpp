@@ -33,13 +33,13 @@ CheckResult check_identity_at_zero(const Subject& s, const TestCase& c) {
     // cos 0 = 1 and sin 0 = 0 are exact in every format, so nothing may change.
     for (std::size_t j = 0; j < y.size(); ++j)
       result.observe(nan_aware_distance(y[j], c.q[j]), 0.0, 0,
-                     channel_detail(static_cast<int>(j), y[j], c.q[j]));
+                     [&] { return channel_detail(static_cast<int>(j), y[j], c.q[j]); });
   } else {
     const auto exact = h.exact(0, c.q);
     const auto bound = h.bounds(0, c.q);
     for (std::size_t j = 0; j < y.size(); ++j)
       result.observe(nan_aware_distance(y[j], exact[j]), bound[j], 0,
-                     channel_detail(static_cast<int>(j), y[j], exact[j]));
+                     [&] { return channel_detail(static_cast<int>(j), y[j], exact[j]); });
   }
   return result;
 }

@@ -17,7 +17,7 @@ CheckResult check_nonfinite_propagation(const Subject& s, const TestCase& c) {
   CheckResult result;
   for (std::size_t j = 0; j < clean.size(); ++j)
     result.observe(std::isfinite(clean[j]) ? 0.0 : 1.0, 0.0, m,
-                   fmt::format("finite input gave {} in channel {}", clean[j], j));
+                   [&] { return fmt::format("finite input gave {} in channel {}", clean[j], j); });
 
   // Poison one rotary channel, chosen from the case, and one pass-through channel if any.
   std::vector<int> targets = {static_cast<int>(std::llabs(c.n) % cfg.rotary_dim)};
@@ -38,8 +38,10 @@ CheckResult check_nonfinite_propagation(const Subject& s, const TestCase& c) {
       const bool ok = poisoned ? std::isnan(y[j])
                                : (y[j] == clean[j] || (std::isnan(y[j]) && std::isnan(clean[j])));
       result.observe(ok ? 0.0 : 1.0, 0.0, m,
-                     fmt::format("NaN in channel {}: channel {} became {:a} (clean run {:a})",
-                                 target, j, y[j], clean[j]));
+                     [&] {
+                       return fmt::format("NaN in channel {}: channel {} became {:a} (clean run {:a})",
+                                          target, j, y[j], clean[j]);
+                     });
     }
   }
   return result;

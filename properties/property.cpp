@@ -5,22 +5,14 @@
 
 namespace ropecheck::properties {
 
-void CheckResult::observe(double measured_value, double bound_value, std::int64_t at,
-                          const std::string& what) {
-  // NaN measured where a number is due is a failure however large the bound.
+bool CheckResult::keeps(double measured_value, double bound_value) const {
   const bool ok = measured_value <= bound_value;
   const double ratio = std::isnan(measured_value) ? HUGE_VAL
                        : bound_value > 0          ? measured_value / bound_value
                        : measured_value > 0       ? HUGE_VAL
                                                   : 0;
   const double current = bound > 0 ? measured / bound : measured > 0 ? HUGE_VAL : 0;
-  if ((!ok && passed) || (ok == passed && ratio > current) || detail.empty()) {
-    measured = measured_value;
-    bound = bound_value;
-    position = at;
-    detail = what;
-  }
-  passed = passed && ok;
+  return (!ok && passed) || (ok == passed && ratio > current) || detail.empty();
 }
 
 const Property& find_property(const std::string& name) {

@@ -42,7 +42,7 @@ CheckResult check_scaling_invariants(const Subject& s, const TestCase& c) {
     const double tol = 2 * bound[ca] / a + 4 * 0x1p-53 * theta0;
     auto expect_near = [&](double want, const char* what) {
       result.observe(std::isnan(got) ? HUGE_VAL : std::fabs(got - want), tol, 1,
-                     fmt::format("pair {}: theta {:a}, {} {:a}", i, got, what, want));
+                     [&] { return fmt::format("pair {}: theta {:a}, {} {:a}", i, got, what, want); });
     };
     const double wavelength = 2 * std::numbers::pi / theta0;
     switch (sc.type) {
@@ -58,8 +58,10 @@ CheckResult check_scaling_invariants(const Subject& s, const TestCase& c) {
         const double below = std::max(0.0, theta0 / s_factor - got);
         const double above = std::max(0.0, got - theta0);
         result.observe(std::isnan(got) ? HUGE_VAL : std::max(below, above), tol, 1,
-                       fmt::format("pair {}: yarn theta {:a} outside [{:a}, {:a}]", i, got,
-                                   theta0 / s_factor, theta0));
+                       [&] {
+                         return fmt::format("pair {}: yarn theta {:a} outside [{:a}, {:a}]", i,
+                                            got, theta0 / s_factor, theta0);
+                       });
         break;
       }
       case RopeType::ntk:
