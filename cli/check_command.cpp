@@ -38,15 +38,15 @@ struct CheckArgs {
   bool verbose = false;
 };
 
-// An integer option that CI may lower for slow builds such as the sanitizers': the option,
-// else the environment variable, else the default; each parsed strictly within [min, max].
-std::int64_t option_or_environment(const std::string& given, const std::string& option,
-                                   const char* variable, std::int64_t fallback, std::int64_t min,
-                                   std::int64_t max) {
-  if (!given.empty()) return parse_integer(given, option, min, max);
+// An option that CI may lower for slow builds such as the sanitizers': the option's text, else
+// the environment variable's, else empty (the default), with the name to report it under.
+std::pair<std::string, std::string> option_or_environment(const std::string& given,
+                                                          const std::string& option,
+                                                          const char* variable) {
+  if (!given.empty()) return {given, option};
   const char* env = std::getenv(variable);
-  if (env == nullptr || *env == '\0') return fallback;
-  return parse_integer(env, variable, min, max);
+  if (env == nullptr || *env == '\0') return {"", variable};
+  return {env, variable};
 }
 
 // The configurations named by --preset (any number), --hf-config or --config (one each, with
@@ -96,10 +96,14 @@ kernels::CheckOptions build_options(const CheckArgs& args) {
   o.limits.cpu_seconds = static_cast<std::uint64_t>(
       parse_integer(args.cpu_s, "--cpu-limit (seconds)", 1, 1000000));
   o.seed = parse_unsigned(args.seed, "--seed", UINT64_MAX);
-  o.cases_per_property = static_cast<int>(
-      option_or_environment(args.cases, "--cases", "ROPECHECK_CHECK_CASES", 50, 1, 100000));
-  o.shrink_budget = std::chrono::seconds(option_or_environment(
-      args.shrink_seconds, "--shrink-seconds", "ROPECHECK_CHECK_SHRINK_SECONDS", 20, 0, 86400));
+  const auto [cases, cases_name] =
+      option_or_environment(args.cases, "--cases", "ROPECHECK_CHECK_CASES");
+  o.cases_per_property =
+      cases.empty() ? 50 : static_cast<int>(parse_integer(cases, cases_name, 1, 100000));
+  const auto [shrink, shrink_name] = option_or_environment(
+      args.shrink_seconds, "--shrink-seconds", "ROPECHECK_CHECK_SHRINK_SECONDS");
+  const double shrink_s = shrink.empty() ? 20 : parse_decimal(shrink, shrink_name, 0, 86400);
+  o.shrink_budget = std::chrono::milliseconds(static_cast<long>(std::ceil(shrink_s * 1000)));
   return o;
 }
 
@@ -171,9 +175,9 @@ Runner add_check_command(CLI::App& app) {
                   "Random cases per property and configuration (default $ROPECHECK_CHECK_CASES, "
                   "else 50)");
   sub->add_option("--shrink-seconds", args->shrink_seconds,
-                  "Seconds spent shrinking each failing property's counterexample; the smallest "
-                  "failing case by then is reported (default $ROPECHECK_CHECK_SHRINK_SECONDS, "
-                  "else 20; 0: the first failing case)");
+                  "Seconds spent shrinking each failing property's counterexample (a decimal); "
+                  "the smallest failing case by then is reported (default "
+                  "$ROPECHECK_CHECK_SHRINK_SECONDS, else 20; 0: the first failing case)");
   sub->add_flag("--list", args->list, "List the library's kernels and exit");
   sub->add_flag("--verbose", args->verbose,
                 "Print each failure's counterexample (inputs in hex) below the table");

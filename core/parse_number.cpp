@@ -37,6 +37,16 @@ std::uint64_t parse_unsigned(std::string_view text, const std::string& what, std
   return value;
 }
 
+double parse_decimal(std::string_view text, const std::string& what, double min, double max) {
+  double value = 0;
+  const char* end = text.data() + text.size();
+  const auto [stop, error] = std::from_chars(text.data(), end, value, std::chars_format::general);
+  if (text.empty() || error != std::errc() || stop != end || !std::isfinite(value) ||
+      value < min || value > max)
+    throw ConfigError(what, fmt::format("\"{}\" is not a decimal number in {}..{}", text, min, max));
+  return value;
+}
+
 std::int64_t json_integer(const nlohmann::json& value, const std::string& what, std::int64_t min,
                           std::int64_t max) {
   const auto bad = [&] {

@@ -118,12 +118,12 @@ def usage_error(args, words, env=None):
 
 def shrink_seconds():
     # No shrinking at all still reports the failure, with a replayable counterexample.
-    stdout, _ = run(["--kernel", BROKEN, "--kernel-name", "flipped", "--shrink-seconds", "0",
+    stdout, _ = run(["--kernel", BROKEN, "--kernel-name", "flipped", "--shrink-seconds", "0.0",
                      "--verbose", *QUICK], 1)
     expect_in(failed_lines(stdout, "flipped:f32"), BROKEN_MARKERS["flipped"])
     expect_in(stdout, ["ropecheck rotate"])
     # Out of range or not an integer, from the option or from the environment: a usage error.
-    for value in ["-1", "86401", "1.5"]:
+    for value in ["-1", "86401", "0x1p1", "nan"]:
         usage_error(["--kernel", CORRECT, "--shrink-seconds", value], ["--shrink-seconds", value, "0..86400"])
     env = dict(os.environ, ROPECHECK_CHECK_SHRINK_SECONDS="soon")
     usage_error(["--kernel", CORRECT], ["ROPECHECK_CHECK_SHRINK_SECONDS", "soon"], env)
