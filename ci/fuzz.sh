@@ -22,8 +22,13 @@ if [ -z "$cxx" ]; then
 fi
 
 build=build-fuzz
-cmake -S kernels/fuzz -B "$build" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  >/dev/null
+# Ninja when there is one: it compiles the targets' own files beside the parsers' library
+# (make waits for the library first), 20 s instead of 27 s on two cores. An existing build
+# directory keeps the generator it was configured with.
+generator=()
+if [ ! -f "$build/CMakeCache.txt" ] && command -v ninja >/dev/null 2>&1; then generator=(-G Ninja); fi
+cmake -S kernels/fuzz -B "$build" "${generator[@]}" -DCMAKE_CXX_COMPILER="$cxx" \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j "$(nproc)" >"$build/build.log" 2>&1 ||
   { tail -n 80 "$build/build.log"; exit 1; }
 
