@@ -48,9 +48,10 @@ if [ "$step" != test ]; then
   fi
   # -O1 -g1: the sanitizers' job is memory errors and undefined behaviour, which -O1 keeps
   # (it is what their documentation recommends) at a fraction of -O2's compile time; -g1 keeps
-  # the line tables that stack traces need. The test programs and the parsing and printing
-  # code (cmake/ropecheck_build_speed.cmake) compile at -O0, which finds as much, at 40% of
-  # -O1's compile time here; the numerics keep -O1, which the tests' run time needs.
+  # the line tables that stack traces need. The test programs, the parsing and printing code
+  # and the code that drives the numerics (cmake/ropecheck_build_speed.cmake) compile at -O0,
+  # which finds as much, at 40% of -O1's compile time here; the numerics keep -O1, which the
+  # tests' run time needs.
   # -fno-sanitize-recover=all: an undefined-behaviour report ends the program, as
   # UBSAN_OPTIONS' halt_on_error asks (clang would otherwise build the checks to go on).
   sanitizers="-fsanitize=address,undefined -fno-sanitize-recover=all"
@@ -78,6 +79,7 @@ if [ "$step" != test ]; then
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DROPECHECK_WERROR=ON \
     -DROPECHECK_BUILD_BENCH=OFF \
     -DROPECHECK_TEST_OPTIMIZATION=-O0 -DROPECHECK_IO_OPTIMIZATION=-O0 \
+    -DROPECHECK_DRIVER_OPTIMIZATION=-O0 \
     -DROPECHECK_UNITY_BUILD=ON \
     -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" \
     -DCMAKE_EXE_LINKER_FLAGS="$sanitizers" >/dev/null
