@@ -7,6 +7,7 @@
 #include <rapidcheck.h>
 #include <rapidcheck/detail/TestListenerAdapter.h>
 #include <cmath>
+#include <unordered_map>
 
 #include "core/presets.hpp"
 #include "properties/check_support.hpp"
@@ -34,9 +35,11 @@ rc::Gen<std::pair<std::string, RopeConfig>> supported_configs(const Subject& sub
 
 enum class RunOutcome { success, failure, gave_up };
 
-// The one place rapidcheck's runner is driven with explicit parameters (seed, number of cases)
-// and a silent listener: its public rc::check reads them from the environment and prints (a
-// "reproduce" string at exit, a seed that replays nothing here), which a library must not.
+// The one place rapidcheck's runner is driven with explicit parameters (seed, number of cases),
+// a silent listener and no cases to reproduce: its public rc::check reads them from the
+// environment and prints (a "reproduce" string at exit, a seed that replays nothing here),
+// which a library must not. (Without the empty map, rapidcheck loads its global configuration
+// for one, which prints "Using configuration: seed=..." with a seed nothing here uses.)
 template <typename Testable>
 RunOutcome run_random_cases(const Testable& testable, const std::string& id, std::uint64_t seed,
                             int cases) {
@@ -48,7 +51,9 @@ RunOutcome run_random_cases(const Testable& testable, const std::string& id, std
   metadata.id = id;
   metadata.description = id;
   rc::detail::TestListenerAdapter silent;
-  const auto outcome = rc::detail::checkTestable(testable, metadata, params, silent);
+  const std::unordered_map<std::string, rc::detail::Reproduce> nothing_to_reproduce;
+  const auto outcome = rc::detail::checkProperty(rc::detail::toProperty(testable), metadata,
+                                                 params, silent, nothing_to_reproduce);
   if (outcome.template is<rc::detail::SuccessResult>()) return RunOutcome::success;
   if (outcome.template is<rc::detail::GaveUpResult>()) return RunOutcome::gave_up;
   return RunOutcome::failure;
