@@ -58,7 +58,10 @@ if [ "$step" != test ]; then
   flags="$sanitizers -fno-omit-frame-pointer"
   # With GCC chosen instead, its -Wmaybe-uninitialized misfires on sanitizer-instrumented
   # Boost.Multiprecision code; it stays a warning then (the normal -Werror build enforces it).
-  if ! "$cxx" -dM -E -x c++ /dev/null | grep -q '__clang__'; then
+  # (The predefined macros are read whole before grep looks at them: with pipefail, grep -q
+  # quitting at its first match can end the compiler by SIGPIPE, which read as "not clang".)
+  predefined=$("$cxx" -dM -E -x c++ /dev/null)
+  if ! grep -q '__clang__' <<<"$predefined"; then
     flags="$flags -Wno-error=maybe-uninitialized"
   fi
   # A directory configured with another compiler (GCC, before) is configured afresh: CMake
