@@ -32,45 +32,10 @@ setup() {
   export ROPECHECK_ORT_DIR="$dir"
 }
 
-# The ASan+UBSan build starts once the normal build is done, at the lowest priority (nice 19):
-# it takes only the CPU time that ctest and the fuzzers leave idle (tests waiting on worker
-# processes or timeouts, the last fuzz target running alone on one of two cores), which was a
-# tenth of those phases' time. Running under nice, it takes about 1.5% of a core from them
-# where they are busy, so the fuzzers keep their full time. Its phase below waits for the rest;
-# its output is in its log, printed when it fails.
-sanitize_dir="${ROPECHECK_SANITIZE_DIR:-build-sanitize}"
-sanitize_log="$sanitize_dir.log"
-sanitize_pid=""
-start_sanitized_build() {
-  nice -n 19 bash ci/sanitize.sh build >"$sanitize_log" 2>&1 &
-  sanitize_pid=$!
-}
-finish_sanitized_build() {
-  local status=0
-  wait "$sanitize_pid" || status=$?
-  sanitize_pid=""
-  if [ "$status" -ne 0 ]; then
-    echo "ci/test.sh: the sanitized build failed (exit $status); the end of $sanitize_log:" >&2
-    tail -n 60 "$sanitize_log" >&2
-    return "$status"
-  fi
-  echo "ci/test.sh: sanitized build done (log: $sanitize_log)"
-}
-# A phase that fails ends this script: the background build goes with it.
-stop_sanitized_build() {
-  if [ -n "$sanitize_pid" ]; then kill -- "-$sanitize_pid" 2>/dev/null || kill "$sanitize_pid" 2>/dev/null || true; fi
-}
-trap stop_sanitized_build EXIT
-
 phase setup setup
 phase build bash ci/build.sh
-set -m  # the background build gets a process group of its own, which stop_sanitized_build ends
-start_sanitized_build
-set +m
 phase ctest ctest --test-dir build --output-on-failure -j "$(nproc)"
 # The parsers under libFuzzer for a bounded time, then the fast labels under ASan+UBSan.
 phase fuzz bash ci/fuzz.sh
-# What is left of the sanitized build (the phase's CPU time is all of the build's: its processes
-# are counted when they end).
-phase sanitize-build finish_sanitized_build
+phase sanitize-build bash ci/sanitize.sh build
 phase sanitize-ctest bash ci/sanitize.sh test

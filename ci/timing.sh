@@ -10,8 +10,6 @@
 # On a machine shared with other jobs wall times stretch but CPU times hardly move: compare CPU
 # times, and read "CPU/cores" as what the phase would take on this machine idle (a lower bound:
 # a phase can also be held up by its longest single job).
-# The sanitized build runs at nice 19 beside ctest and the fuzzers (ci/test.sh): the wall time
-# of its row is what was left of it after them, its CPU time all of it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source_dir=$(pwd)
@@ -53,9 +51,7 @@ awk -v cores="$cores" -v total="$(awk -v a="$start" -v b="$end" 'BEGIN { print b
   BEGIN { printf "%-16s %9s %9s %10s\n", "phase", "wall s", "CPU s", "CPU/cores" }
   { cpu = $3 + $4; wall += $2; all += cpu
     printf "%-16s %9.1f %9.1f %10.1f\n", $1, $2, cpu, cpu / cores }
-  END { printf "%-16s %9.1f %9.1f %10.1f\n", "total", total, all, all / cores
-        print "(sanitize-build ran at nice 19 beside ctest and fuzz: wall = the rest after them," \
-              "CPU = all of it)" }' "$times"
+  END { printf "%-16s %9.1f %9.1f %10.1f\n", "total", total, all, all / cores }' "$times"
 if [ "$status" -ne 0 ]; then
   echo "ci/timing.sh: the test command failed (exit $status); the end of its log:" >&2
   tail -n 40 "$log" >&2
