@@ -1,10 +1,10 @@
 // `ropecheck check`: the property battery on a C ABI kernel plugin (spec/kernel-abi.md), with
 // a summary table on stdout and optional JUnit XML and JSON files.
+#include <fmt/format.h>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -32,7 +32,7 @@ struct CheckArgs {
   // Integer options are taken as text and parsed strictly (parse_number.hpp): CLI11 would wrap
   // "--seed -1" to 2^64 - 1.
   std::string memory_mib = "4096", cpu_s = "600", seed = "20261123";
-  std::string cases;  // empty: $ROPECHECK_CHECK_CASES, else 50
+  std::string cases;           // empty: $ROPECHECK_CHECK_CASES, else 50
   std::string shrink_seconds;  // empty: $ROPECHECK_CHECK_SHRINK_SECONDS, else 20
   bool list = false;
   bool verbose = false;
@@ -54,7 +54,8 @@ std::pair<std::string, std::string> option_or_environment(const std::string& giv
 std::vector<properties::NamedConfig> selected_configs(const CheckArgs& args) {
   std::vector<properties::NamedConfig> out;
   for (const std::string& name : args.presets) out.push_back({name, find_preset(name).rope});
-  const HfConfigOptions options{.layer_type = args.layer_type.empty() ? "full_attention" : args.layer_type};
+  const HfConfigOptions options{.layer_type =
+                                    args.layer_type.empty() ? "full_attention" : args.layer_type};
   const std::string suffix = args.layer_type.empty() ? "" : " (" + args.layer_type + ")";
   if (!args.hf_config.empty()) {
     // User JSON goes through the limited reader (size, nesting depth, UTF-8, overflows).
@@ -78,8 +79,8 @@ kernels::CheckOptions build_options(const CheckArgs& args) {
   if (!args.dtype.empty()) {
     o.dtype = parse_dtype(args.dtype);
     if (!o.dtype)
-      throw ConfigError("--dtype", fmt::format("unknown \"{}\"; accepted: {}", args.dtype,
-                                               accepted_dtypes()));
+      throw ConfigError("--dtype",
+                        fmt::format("unknown \"{}\"; accepted: {}", args.dtype, accepted_dtypes()));
   }
   o.configs = selected_configs(args);
   o.bound = args.bound;
@@ -88,20 +89,20 @@ kernels::CheckOptions build_options(const CheckArgs& args) {
   o.limits.timeout = std::chrono::milliseconds(static_cast<long>(std::ceil(args.timeout_s * 1000)));
   if (!(args.time_budget_s > 0) || !std::isfinite(args.time_budget_s) || args.time_budget_s > 1e6)
     throw ConfigError("--time-budget", "must be a number of seconds in (0, 1000000]");
-  o.time_budget = std::chrono::milliseconds(static_cast<long>(std::ceil(args.time_budget_s * 1000)));
-  o.limits.memory_bytes =
-      static_cast<std::uint64_t>(parse_integer(args.memory_mib, "--memory-limit (MiB)", 64,
-                                               std::int64_t{1} << 24))
-      << 20;
-  o.limits.cpu_seconds = static_cast<std::uint64_t>(
-      parse_integer(args.cpu_s, "--cpu-limit (seconds)", 1, 1000000));
+  o.time_budget =
+      std::chrono::milliseconds(static_cast<long>(std::ceil(args.time_budget_s * 1000)));
+  o.limits.memory_bytes = static_cast<std::uint64_t>(parse_integer(
+                              args.memory_mib, "--memory-limit (MiB)", 64, std::int64_t{1} << 24))
+                          << 20;
+  o.limits.cpu_seconds =
+      static_cast<std::uint64_t>(parse_integer(args.cpu_s, "--cpu-limit (seconds)", 1, 1000000));
   o.seed = parse_unsigned(args.seed, "--seed", UINT64_MAX);
   const auto [cases, cases_name] =
       option_or_environment(args.cases, "--cases", "ROPECHECK_CHECK_CASES");
   o.cases_per_property =
       cases.empty() ? 50 : static_cast<int>(parse_integer(cases, cases_name, 1, 100000));
-  const auto [shrink, shrink_name] = option_or_environment(
-      args.shrink_seconds, "--shrink-seconds", "ROPECHECK_CHECK_SHRINK_SECONDS");
+  const auto [shrink, shrink_name] = option_or_environment(args.shrink_seconds, "--shrink-seconds",
+                                                           "ROPECHECK_CHECK_SHRINK_SECONDS");
   const double shrink_s = shrink.empty() ? 20 : parse_decimal(shrink, shrink_name, 0, 86400);
   o.shrink_budget = std::chrono::milliseconds(static_cast<long>(std::ceil(shrink_s * 1000)));
   return o;
@@ -120,11 +121,11 @@ int list_kernels(const std::string& path, const kernels::WorkerLimits& limits) {
   std::cout << fmt::format("{:<28} {:<16} {:<18} {:<9} {}\n", "kernel", "dtypes", "layouts",
                            "angles", "description");
   for (const kernels::KernelInfo& k : library->kernels())
-    std::cout << fmt::format("{:<28} {:<16} {:<18} {:<9} {}\n", k.name,
-                             kernels::dtype_mask_names(k.dtypes),
-                             kernels::layout_mask_names(k.layouts),
-                             k.angle_mode == RC_ANGLES_COS_SIN_CACHE ? "cos/sin" : "computed",
-                             k.description.empty() ? "" : "\"" + kernels::plugin_text(k.description) + "\"");
+    std::cout << fmt::format(
+        "{:<28} {:<16} {:<18} {:<9} {}\n", k.name, kernels::dtype_mask_names(k.dtypes),
+        kernels::layout_mask_names(k.layouts),
+        k.angle_mode == RC_ANGLES_COS_SIN_CACHE ? "cos/sin" : "computed",
+        k.description.empty() ? "" : "\"" + kernels::plugin_text(k.description) + "\"");
   return kPass;
 }
 
@@ -151,7 +152,8 @@ Runner add_check_command(CLI::App& app) {
                   "Configurations to check, by preset name (repeatable; default: a set covering "
                   "every scaling variant)");
   sub->add_option("--hf-config", args->hf_config, "Also check a model's own config.json");
-  sub->add_option("--config", args->config_json, "Also check inline JSON of Hugging Face config keys");
+  sub->add_option("--config", args->config_json,
+                  "Also check inline JSON of Hugging Face config keys");
   sub->add_option("--layer-type", args->layer_type,
                   "Layer type for per-layer configs given with --hf-config/--config (Gemma 3)");
   sub->add_option("--dtype", args->dtype, "Check only this dtype of each kernel");
@@ -187,8 +189,8 @@ Runner add_check_command(CLI::App& app) {
     // Output paths are checked before the run, not after minutes of work.
     if (!args->junit.empty()) check_output_file(args->junit, "--junit");
     if (!args->json.empty()) check_output_file(args->json, "--json");
-    const kernels::CheckReport report = kernels::run_check(
-        options, [](const std::string& subject, const std::string& config) {
+    const kernels::CheckReport report =
+        kernels::run_check(options, [](const std::string& subject, const std::string& config) {
           std::cerr << fmt::format("ropecheck check: {} on {}\n", subject, config);
         });
     std::cout << kernels::summary_table(report, args->verbose) << std::flush;
@@ -196,7 +198,8 @@ Runner add_check_command(CLI::App& app) {
     if (!args->junit.empty())
       staged.push_back(stage_file(args->junit, "--junit", kernels::junit_xml(report)));
     if (!args->json.empty())
-      staged.push_back(stage_file(args->json, "--json", dump_json(kernels::check_json(report), 2) + "\n"));
+      staged.push_back(
+          stage_file(args->json, "--json", dump_json(kernels::check_json(report), 2) + "\n"));
     for (auto& files : staged) files->commit();
     return int{report.passed() ? kPass : kCheckFailed};
   };

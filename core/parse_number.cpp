@@ -41,9 +41,10 @@ double parse_decimal(std::string_view text, const std::string& what, double min,
   double value = 0;
   const char* end = text.data() + text.size();
   const auto [stop, error] = std::from_chars(text.data(), end, value, std::chars_format::general);
-  if (text.empty() || error != std::errc() || stop != end || !std::isfinite(value) ||
-      value < min || value > max)
-    throw ConfigError(what, fmt::format("\"{}\" is not a decimal number in {}..{}", text, min, max));
+  if (text.empty() || error != std::errc() || stop != end || !std::isfinite(value) || value < min ||
+      value > max)
+    throw ConfigError(what,
+                      fmt::format("\"{}\" is not a decimal number in {}..{}", text, min, max));
   return value;
 }
 

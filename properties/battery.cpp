@@ -52,8 +52,8 @@ RunOutcome run_random_cases(const Testable& testable, const std::string& id, std
   metadata.description = id;
   rc::detail::TestListenerAdapter silent;
   const std::unordered_map<std::string, rc::detail::Reproduce> nothing_to_reproduce;
-  const auto outcome = rc::detail::checkProperty(rc::detail::toProperty(testable), metadata,
-                                                 params, silent, nothing_to_reproduce);
+  const auto outcome = rc::detail::checkProperty(rc::detail::toProperty(testable), metadata, params,
+                                                 silent, nothing_to_reproduce);
   if (outcome.template is<rc::detail::SuccessResult>()) return RunOutcome::success;
   if (outcome.template is<rc::detail::GaveUpResult>()) return RunOutcome::gave_up;
   return RunOutcome::failure;

@@ -57,12 +57,10 @@ CheckResult check_inverse(const Subject& s, const TestCase& c) {
     const bool rotary = static_cast<int>(j) < c.config.rotary_dim;
     const long double expected = (rotary ? static_cast<long double>(a) * a : 1.0L) * c.q[j];
     const double limit = b1[j] + b2[j] + 4 * kU64 * std::fabs(static_cast<double>(expected));
-    result.observe(nan_aware_distance(y2[j], static_cast<double>(expected)), limit, m,
-                   [&] {
-                     return fmt::format("R_-m R_m x: {}",
-                                        channel_detail(static_cast<int>(j), y2[j],
-                                                       static_cast<double>(expected)));
-                   });
+    result.observe(nan_aware_distance(y2[j], static_cast<double>(expected)), limit, m, [&] {
+      return fmt::format("R_-m R_m x: {}",
+                         channel_detail(static_cast<int>(j), y2[j], static_cast<double>(expected)));
+    });
   }
   return result;
 }
@@ -85,11 +83,10 @@ CheckResult check_composition(const Subject& s, const TestCase& c) {
     const double scale = rotary ? a : 1.0;
     const double expected = scale * y3[j];
     const double limit = b1[j] + b2[j] + scale * b3[j] + 2 * kU64 * std::fabs(expected);
-    result.observe(nan_aware_distance(y2[j], expected), limit, m,
-                   [&] {
-                     return fmt::format("R_m R_n x vs a R_(m+n) x at n = {}: {}", n,
-                                        channel_detail(static_cast<int>(j), y2[j], expected));
-                   });
+    result.observe(nan_aware_distance(y2[j], expected), limit, m, [&] {
+      return fmt::format("R_m R_n x vs a R_(m+n) x at n = {}: {}", n,
+                         channel_detail(static_cast<int>(j), y2[j], expected));
+    });
   }
   return result;
 }
@@ -116,11 +113,10 @@ CheckResult check_layout_equivalence(const Subject& s, const TestCase& c) {
   const auto b_inter = permute(hi.bounds(m, c.q));
   CheckResult result;
   for (std::size_t j = 0; j < y_half.size(); ++j)
-    result.observe(nan_aware_distance(y_half[j], y_inter[j]), b_half[j] + b_inter[j], m,
-                   [&] {
-                     return fmt::format("half(P x) vs P interleaved(x): {}",
-                                        channel_detail(static_cast<int>(j), y_half[j], y_inter[j]));
-                   });
+    result.observe(nan_aware_distance(y_half[j], y_inter[j]), b_half[j] + b_inter[j], m, [&] {
+      return fmt::format("half(P x) vs P interleaved(x): {}",
+                         channel_detail(static_cast<int>(j), y_half[j], y_inter[j]));
+    });
   return result;
 }
 

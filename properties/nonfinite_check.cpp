@@ -1,8 +1,8 @@
 // NaN and infinity propagation: finite inputs give finite outputs, and a NaN input poisons only
 // its own pair (a pass-through channel only itself); every other output is unchanged bit for bit.
+#include <fmt/format.h>
 #include <cmath>
 #include <cstdlib>
-#include <fmt/format.h>
 
 #include "properties/checks.hpp"
 #include "properties/harness.hpp"
@@ -22,7 +22,8 @@ CheckResult check_nonfinite_propagation(const Subject& s, const TestCase& c) {
   // Poison one rotary channel, chosen from the case, and one pass-through channel if any.
   std::vector<int> targets = {static_cast<int>(std::llabs(c.n) % cfg.rotary_dim)};
   if (cfg.head_dim > cfg.rotary_dim)
-    targets.push_back(cfg.rotary_dim + static_cast<int>(std::llabs(c.t) % (cfg.head_dim - cfg.rotary_dim)));
+    targets.push_back(cfg.rotary_dim +
+                      static_cast<int>(std::llabs(c.t) % (cfg.head_dim - cfg.rotary_dim)));
   for (int target : targets) {
     auto x = c.q;
     x[target] = std::nan("");
@@ -37,11 +38,10 @@ CheckResult check_nonfinite_propagation(const Subject& s, const TestCase& c) {
       const bool poisoned = j == target || j == partner;
       const bool ok = poisoned ? std::isnan(y[j])
                                : (y[j] == clean[j] || (std::isnan(y[j]) && std::isnan(clean[j])));
-      result.observe(ok ? 0.0 : 1.0, 0.0, m,
-                     [&] {
-                       return fmt::format("NaN in channel {}: channel {} became {:a} (clean run {:a})",
-                                          target, j, y[j], clean[j]);
-                     });
+      result.observe(ok ? 0.0 : 1.0, 0.0, m, [&] {
+        return fmt::format("NaN in channel {}: channel {} became {:a} (clean run {:a})", target, j,
+                           y[j], clean[j]);
+      });
     }
   }
   return result;

@@ -47,8 +47,8 @@ struct CheckResult {
 };
 
 struct Property {
-  std::string name;       // e.g. "reference_agreement"
-  std::string statement;  // one line
+  std::string name;                 // e.g. "reference_agreement"
+  std::string statement;            // one line
   bool negative_positions = false;  // whether cases may use negative positions (pure math)
   std::function<bool(const Subject&, const RopeConfig&)> applies;
   std::function<CheckResult(const Subject&, const TestCase&)> check;

@@ -1,6 +1,6 @@
 // Invariants of the scaling variants, read off the subject's rotation at position 1.
-#include <cmath>
 #include <fmt/format.h>
+#include <cmath>
 #include <numbers>
 
 #include "properties/checks.hpp"
@@ -41,8 +41,9 @@ CheckResult check_scaling_invariants(const Subject& s, const TestCase& c) {
     const double got = std::atan2(y[cb], y[ca]);
     const double tol = 2 * bound[ca] / a + 4 * 0x1p-53 * theta0;
     auto expect_near = [&](double want, const char* what) {
-      result.observe(std::isnan(got) ? HUGE_VAL : std::fabs(got - want), tol, 1,
-                     [&] { return fmt::format("pair {}: theta {:a}, {} {:a}", i, got, what, want); });
+      result.observe(std::isnan(got) ? HUGE_VAL : std::fabs(got - want), tol, 1, [&] {
+        return fmt::format("pair {}: theta {:a}, {} {:a}", i, got, what, want);
+      });
     };
     const double wavelength = 2 * std::numbers::pi / theta0;
     switch (sc.type) {
@@ -50,18 +51,19 @@ CheckResult check_scaling_invariants(const Subject& s, const TestCase& c) {
         expect_near(theta0 / s_factor, "linear: theta/s =");
         break;
       case RopeType::llama3:
-        if (wavelength < context / sc.high_freq_factor) expect_near(theta0, "llama3 short wavelength: theta =");
-        if (wavelength > context / sc.low_freq_factor) expect_near(theta0 / s_factor, "llama3 long wavelength: theta/s =");
+        if (wavelength < context / sc.high_freq_factor)
+          expect_near(theta0, "llama3 short wavelength: theta =");
+        if (wavelength > context / sc.low_freq_factor)
+          expect_near(theta0 / s_factor, "llama3 long wavelength: theta/s =");
         break;
       case RopeType::yarn: {
         // Between interpolation and extrapolation: theta/s <= theta_yarn <= theta.
         const double below = std::max(0.0, theta0 / s_factor - got);
         const double above = std::max(0.0, got - theta0);
-        result.observe(std::isnan(got) ? HUGE_VAL : std::max(below, above), tol, 1,
-                       [&] {
-                         return fmt::format("pair {}: yarn theta {:a} outside [{:a}, {:a}]", i,
-                                            got, theta0 / s_factor, theta0);
-                       });
+        result.observe(std::isnan(got) ? HUGE_VAL : std::max(below, above), tol, 1, [&] {
+          return fmt::format("pair {}: yarn theta {:a} outside [{:a}, {:a}]", i, got,
+                             theta0 / s_factor, theta0);
+        });
         break;
       }
       case RopeType::ntk:

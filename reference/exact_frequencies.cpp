@@ -238,9 +238,12 @@ mpfr_prec_t round_up_64(mpfr_prec_t p) {
 // ignore it.
 std::int64_t ExactFrequencies::length_key(const RopeConfig& c, std::int64_t seq_len) {
   switch (c.scaling.type) {
-    case RopeType::dynamic: return std::max(seq_len, *c.max_position_embeddings);
-    case RopeType::longrope: return seq_len > c.original_context() ? 1 : 0;
-    default: return 0;
+    case RopeType::dynamic:
+      return std::max(seq_len, *c.max_position_embeddings);
+    case RopeType::longrope:
+      return seq_len > c.original_context() ? 1 : 0;
+    default:
+      return 0;
   }
 }
 

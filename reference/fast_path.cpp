@@ -24,9 +24,20 @@ constexpr mpfr_prec_t kSetupPrecision = 320;
 constexpr double kRelativeBound = 0x1p-74;
 
 fast_detail::KernelView view_of(const FastPathData& d, Dtype dtype) {
-  return {d.t_hi.data(), d.t_mid.data(), d.t_lo.data(),       d.kind.data(), trig_table(),
-          d.pairs,       d.rotary_dim,   d.interleaved,       d.a_is_one,    d.a_hi,
-          d.a_lo,        d.bound,        format_params(dtype), {}};
+  return {d.t_hi.data(),
+          d.t_mid.data(),
+          d.t_lo.data(),
+          d.kind.data(),
+          trig_table(),
+          d.pairs,
+          d.rotary_dim,
+          d.interleaved,
+          d.a_is_one,
+          d.a_hi,
+          d.a_lo,
+          d.bound,
+          format_params(dtype),
+          {}};
 }
 
 FastVariant resolve(FastVariant variant) {

@@ -66,8 +66,8 @@ TEST(ParseNumber, DecimalsAreFiniteAndInRange) {
   EXPECT_EQ(parse_decimal("0.25", "--x", 0, 10), 0.25);
   EXPECT_EQ(parse_decimal("1e-3", "--x", 0, 10), 1e-3);
   EXPECT_EQ(parse_decimal("10", "--x", 0, 10), 10.0);
-  for (const char* bad : {"", " 1", "1 ", "+1", "-0.5", "10.5", "0x1p1", "inf", "nan", "1e999",
-                          "1,5", "soon"})
+  for (const char* bad :
+       {"", " 1", "1 ", "+1", "-0.5", "10.5", "0x1p1", "inf", "nan", "1e999", "1,5", "soon"})
     EXPECT_THROW(parse_decimal(bad, "--x", 0, 10), ConfigError) << bad;
 }
 

@@ -1,7 +1,7 @@
 #include "kernels/plugin/check_run.hpp"
 
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 
 #include "core/config_error.hpp"
 #include "core/hf_config.hpp"
@@ -19,10 +19,10 @@ void add_kernel_findings(const std::string& config, const KernelStats& stats,
     const char* property;
     const char* kind;
   };
-  for (const Rule& rule : {Rule{kNoCrash, "crash"}, Rule{kNoHang, "hang"},
-                           Rule{kInBounds, "out-of-bounds"}, Rule{kInputsUntouched, "input-write"},
-                           Rule{kNoErrorReturn, "error"}, Rule{kBoundedOutput, "output"},
-                           Rule{kNoStrayProcesses, "stray-process"}}) {
+  for (const Rule& rule :
+       {Rule{kNoCrash, "crash"}, Rule{kNoHang, "hang"}, Rule{kInBounds, "out-of-bounds"},
+        Rule{kInputsUntouched, "input-write"}, Rule{kNoErrorReturn, "error"},
+        Rule{kBoundedOutput, "output"}, Rule{kNoStrayProcesses, "stray-process"}}) {
     properties::Finding f;
     f.property = rule.property;
     f.config = config;
@@ -34,7 +34,8 @@ void add_kernel_findings(const std::string& config, const KernelStats& stats,
       for (const KernelEvent& e : stats.events) {
         if (e.kind != rule.kind) continue;
         f.position = e.position;
-        f.detail = fmt::format("{} ({} time{})", e.what, count->second, count->second == 1 ? "" : "s");
+        f.detail =
+            fmt::format("{} ({} time{})", e.what, count->second, count->second == 1 ? "" : "s");
         break;
       }
     }
@@ -107,7 +108,8 @@ ConfigOutcome check_config(const PluginSubject& subject, const properties::Named
     SweepResult sweep = position_sweep(subject, named, limit, options.seed);
     outcome.findings.push_back(std::move(sweep.finding));
     outcome.sweep = std::move(sweep.points);
-    outcome.findings.push_back(batch_shape_finding(subject, named, battery.max_position, options.seed));
+    outcome.findings.push_back(
+        batch_shape_finding(subject, named, battery.max_position, options.seed));
   }
   outcome.stats = subject.take_stats();
   add_kernel_findings(named.name, outcome.stats, outcome.findings);
@@ -165,12 +167,17 @@ std::vector<properties::NamedConfig> default_check_configs() {
   // and LongRoPE depend on the length: the battery adds fixed cases around L0 for them.
   const char* llama2 = R"("head_dim": 128, "rope_theta": 10000.0, "max_position_embeddings": 4096)";
   const std::pair<const char*, std::string> variants[] = {
-      {"llama-2-7b+linear-x4", fmt::format(R"({{{}, "rope_scaling": {{"rope_type": "linear", "factor": 4.0}}}})", llama2)},
-      {"llama-2-7b+ntk-x4", fmt::format(R"({{{}, "rope_scaling": {{"rope_type": "ntk", "factor": 4.0}}}})", llama2)},
-      {"llama-2-7b+dynamic-x4", fmt::format(R"({{{}, "rope_scaling": {{"rope_type": "dynamic", "factor": 4.0}}}})", llama2)},
-      {"p-rope-0.25", R"({"head_dim": 128, "partial_rotary_factor": 0.25, "max_position_embeddings": 8192, "rope_parameters": {"rope_type": "proportional", "rope_theta": 10000.0}})"},
+      {"llama-2-7b+linear-x4",
+       fmt::format(R"({{{}, "rope_scaling": {{"rope_type": "linear", "factor": 4.0}}}})", llama2)},
+      {"llama-2-7b+ntk-x4",
+       fmt::format(R"({{{}, "rope_scaling": {{"rope_type": "ntk", "factor": 4.0}}}})", llama2)},
+      {"llama-2-7b+dynamic-x4",
+       fmt::format(R"({{{}, "rope_scaling": {{"rope_type": "dynamic", "factor": 4.0}}}})", llama2)},
+      {"p-rope-0.25",
+       R"({"head_dim": 128, "partial_rotary_factor": 0.25, "max_position_embeddings": 8192, "rope_parameters": {"rope_type": "proportional", "rope_theta": 10000.0}})"},
   };
-  for (const auto& [name, json] : variants) out.push_back({name, parse_hf_config(nlohmann::json::parse(json))});
+  for (const auto& [name, json] : variants)
+    out.push_back({name, parse_hf_config(nlohmann::json::parse(json))});
   return out;
 }
 
@@ -200,8 +207,8 @@ CheckReport run_check(const CheckOptions& options, const CheckProgress& progress
   for (const KernelInfo* kernel : kernels) {
     for (Dtype dtype : kernel->formats()) {
       if (options.dtype && *options.dtype != dtype) continue;
-      subjects.push_back(std::make_unique<PluginSubject>(library, *kernel, dtype,
-                                                         PluginOptions{options.bound}));
+      subjects.push_back(
+          std::make_unique<PluginSubject>(library, *kernel, dtype, PluginOptions{options.bound}));
       resolve_bound(*subjects.back());
     }
   }
@@ -218,7 +225,8 @@ CheckReport run_check(const CheckOptions& options, const CheckProgress& progress
     outcome.dtype = std::string(dtype_name(subject->dtype()));
     outcome.bound = subject->bound_model();
     outcome.max_position = kernel.max_position;
-    const std::int64_t limit = kernel.max_position > 0 ? kernel.max_position : kDefaultPositionLimit;
+    const std::int64_t limit =
+        kernel.max_position > 0 ? kernel.max_position : kDefaultPositionLimit;
     for (const properties::NamedConfig& named : configs) {
       if (expired()) {
         report.not_run.push_back(fmt::format("{} on {}", outcome.subject, named.name));

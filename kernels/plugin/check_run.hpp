@@ -15,12 +15,12 @@
 namespace ropecheck::kernels {
 
 struct CheckOptions {
-  std::string library;      // path of the plugin
-  std::string kernel_name;  // empty: every kernel
-  std::optional<Dtype> dtype;  // empty: every dtype each kernel accepts
+  std::string library;                           // path of the plugin
+  std::string kernel_name;                       // empty: every kernel
+  std::optional<Dtype> dtype;                    // empty: every dtype each kernel accepts
   std::vector<properties::NamedConfig> configs;  // empty: default_check_configs()
-  std::string bound;        // overrides the kernel's claim
-  WorkerLimits limits;      // timeout per call, memory, CPU and output of each worker
+  std::string bound;                             // overrides the kernel's claim
+  WorkerLimits limits;  // timeout per call, memory, CPU and output of each worker
   std::uint64_t seed = 20261123;
   int cases_per_property = 50;
   // Shrinking one failing property's counterexample stops after this long (BatteryOptions).
@@ -33,10 +33,10 @@ struct CheckOptions {
 // One configuration of one subject.
 struct ConfigOutcome {
   std::string config;
-  std::string skipped;  // non-empty: not applicable, and why (the kernel declines it)
+  std::string skipped;    // non-empty: not applicable, and why (the kernel declines it)
   bool completed = true;  // false: the time budget stopped it
   std::vector<properties::Finding> findings;  // the battery's, then the kernel's own
-  std::vector<SweepPoint> sweep;  // error against position (position-sweep)
+  std::vector<SweepPoint> sweep;              // error against position (position-sweep)
   KernelStats stats;
 };
 

@@ -213,8 +213,7 @@ TEST(ExactFrequencies, DynamicNtkGrowsTheBaseOnlyPastTheContext) {
 // lengths the variant ignores and across channel layouts, never across lengths it reads.
 TEST(ExactFrequencies, SharesEnclosuresOnlyWhereTheFrequenciesAreEqual) {
   std::mt19937_64 rng(31);
-  const auto same = [](const RopeConfig& a, std::int64_t la, const RopeConfig& b,
-                       std::int64_t lb) {
+  const auto same = [](const RopeConfig& a, std::int64_t la, const RopeConfig& b, std::int64_t lb) {
     return ExactFrequencies(a, la).at(192) == ExactFrequencies(b, lb).at(192);
   };
   RopeConfig c = random_config(rng, RopeType::yarn);
