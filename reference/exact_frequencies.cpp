@@ -4,12 +4,12 @@
 #include <algorithm>
 #include <boost/multiprecision/cpp_int.hpp>
 #include <cmath>
-#include <deque>
 #include <numeric>
 #include <stdexcept>
 
 #include "core/config_error.hpp"
 #include "core/hf_config.hpp"
+#include "reference/recently_used.hpp"
 
 namespace ropecheck::reference {
 namespace {
@@ -247,7 +247,7 @@ std::int64_t ExactFrequencies::length_key(const RopeConfig& c, std::int64_t seq_
   }
 }
 
-// The caches of the last kSharedCaches configurations used. The property battery builds a
+// The caches of the last 64 configurations used. The property battery builds a
 // reference for every test case, and every property draws the same cases (one seed): without
 // sharing, each configuration's enclosures were computed again for every property, which was
 // four tenths of `ropecheck check`'s time. The enclosures depend on the configuration, without
@@ -256,7 +256,6 @@ std::int64_t ExactFrequencies::length_key(const RopeConfig& c, std::int64_t seq_
 // length, which each case draws anew, the battery missed the cache at almost every case.)
 std::shared_ptr<ExactFrequencies::Cache> ExactFrequencies::shared_cache(const RopeConfig& config,
                                                                         std::int64_t seq_len) {
-  constexpr std::size_t kSharedCaches = 64;
   struct Entry {
     RopeConfig config;
     std::int64_t length;
@@ -265,21 +264,13 @@ std::shared_ptr<ExactFrequencies::Cache> ExactFrequencies::shared_cache(const Ro
   RopeConfig key = config;
   key.layout = Layout::half;
   const std::int64_t length = length_key(config, seq_len);
-  static std::mutex mutex;
-  static std::deque<Entry> recent;  // most recently used first
-  std::lock_guard lock(mutex);
-  const auto it = std::find_if(recent.begin(), recent.end(), [&](const Entry& e) {
-    return e.length == length && e.config == key;
-  });
-  if (it != recent.end()) {
-    Entry entry = std::move(*it);
-    recent.erase(it);
-    recent.push_front(std::move(entry));
-  } else {
-    recent.push_front({key, length, std::make_shared<Cache>()});
-    if (recent.size() > kSharedCaches) recent.pop_back();
-  }
-  return recent.front().cache;
+  static RecentlyUsed<Entry, 64> recent;
+  return recent
+      .find_or_add([&](const Entry& e) { return e.length == length && e.config == key; },
+                   [&] {
+                     return Entry{key, length, std::make_shared<Cache>()};
+                   })
+      .cache;
 }
 
 ExactFrequencies::ExactFrequencies(const RopeConfig& config, std::int64_t seq_len)

@@ -1,15 +1,13 @@
 #include "reference/fast_path.hpp"
 
-#include <algorithm>
 #include <cmath>
-#include <deque>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <stdexcept>
 
 #include "reference/exact_frequencies.hpp"
 #include "reference/multiprecision.hpp"
+#include "reference/recently_used.hpp"
 
 namespace ropecheck::reference {
 namespace {
@@ -148,28 +146,19 @@ FastPathData build_for_set(const ExactFrequencies& freqs,
 // shared result is the one that would be built. The property battery builds a reference for
 // every case: building each one's fast path anew was a fifth of `ropecheck check`'s time.
 FastPathData build_fast_path(const ExactFrequencies& freqs) {
-  constexpr std::size_t kRemembered = 64;
   const std::shared_ptr<const FrequencySet> set = freqs.at(kSetupPrecision);
-  static std::mutex mutex;
-  // Most recently used first; a weak pointer never matches a set that has since been freed,
-  // even one whose address is reused.
-  static std::deque<std::pair<std::weak_ptr<const FrequencySet>, FastPathData>> recent;
-  const auto remembered = [&]() -> std::optional<FastPathData> {
-    std::lock_guard lock(mutex);
-    const auto it = std::find_if(recent.begin(), recent.end(),
-                                 [&](const auto& entry) { return entry.first.lock() == set; });
-    if (it == recent.end()) return std::nullopt;
-    auto entry = std::move(*it);
-    recent.erase(it);
-    recent.push_front(std::move(entry));
-    return recent.front().second;
-  };
-  std::optional<FastPathData> found = remembered();
-  FastPathData data = found ? std::move(*found) : build_for_set(freqs, set);
-  if (!found) {
-    std::lock_guard lock(mutex);
-    recent.emplace_front(set, data);
-    if (recent.size() > kRemembered) recent.pop_back();
+  // A weak pointer never matches a set that has since been freed, even one whose address is
+  // reused.
+  using Entry = std::pair<std::weak_ptr<const FrequencySet>, FastPathData>;
+  static RecentlyUsed<Entry, 64> recent;
+  const auto match = [&](const Entry& entry) { return entry.first.lock() == set; };
+  FastPathData data;
+  if (std::optional<Entry> found = recent.find(match)) {
+    data = std::move(found->second);
+  } else {
+    // Built outside the list's lock (it takes MPFR time); two threads may both build it, alike.
+    data = build_for_set(freqs, set);
+    recent.add({set, data});
   }
   data.interleaved = freqs.config().layout == Layout::interleaved;
   return data;
